@@ -1,0 +1,55 @@
+"""Node configuration: pins, identity, broker, timings.
+
+Change values here, or better, put overrides in `config_local.py` next to this file (not committed):
+the virtual board writes one to set the broker and device id without editing this file. Secrets
+(Wi-Fi and broker passwords) go in `secrets.py` (not committed), which `config_local.py` may import.
+"""
+
+# Hardware (Pico 2 W). Buttons go to GND and use the internal pull-up: pressed reads 0.
+PIN_BUTTON_A = 14
+PIN_BUTTON_B = 13
+PIN_LED = 15            # through 220 ohm to GND
+PIN_HEARTBEAT = "LED"   # the on-board LED, on the Wi-Fi chip
+ADC_TEMP = 4            # the on-chip temperature sensor
+
+# Identity. None: "pico-" + the hex of machine.unique_id().
+DEVICE_ID = None
+TOPIC_PREFIX = "pico"
+FIRMWARE = "0.1.0"
+
+# Wi-Fi. WIFI_SSID None: the network is assumed up already (the virtual board).
+WIFI_SSID = None
+WIFI_PASSWORD = None
+WIFI_COUNTRY = "GB"
+WIFI_POWER_SAVE = False        # power saving has been tied to silent drop-outs
+WIFI_CONNECT_TIMEOUT_S = 20
+
+# Broker.
+BROKER_HOST = "mqtt.local"
+BROKER_PORT = 1883
+BROKER_USER = None
+BROKER_PASSWORD = None
+KEEPALIVE_S = 30               # never 0: Mosquitto 2.0.12 and newer refuse it
+SOCKET_TIMEOUT_S = 5           # no single socket read or write may wait longer
+RECONNECT_MIN_MS = 500
+RECONNECT_MAX_MS = 10000
+
+# Behaviour and timings.
+POLL_MS = 5                    # button sampling period
+DEBOUNCE_MS = 20               # a new level must hold this long to count
+SLOW_PERIOD_MS = 1000          # blink periods in auto mode
+FAST_PERIOD_MS = 200
+HEARTBEAT_S = 5                # a snapshot at least this often
+SNAPSHOT_GAP_MS = 50           # changes closer than this share one snapshot
+SENSOR_S = 2
+LOG_S = 1
+
+# Queues, allocated once at start-up.
+OUTBOX_SIZE = 32               # events and acks waiting to be published; oldest dropped when full
+INBOX_SIZE = 8                 # commands waiting for the command owner; newest dropped when full
+MAX_COMMAND_BYTES = 256
+
+try:
+    from config_local import *  # noqa: F401,F403  (a board's own overrides)
+except ImportError:
+    pass

@@ -1,0 +1,105 @@
+"""The node: builds every part once, starts every task, and stops cleanly.
+
+Who owns what: each button pin belongs to its poller task, the LED pin to the LED task, the on-board
+LED to the heartbeat, the ADC to the sensor task, the MQTT client to the link, the state to `Shared`
+(behind its lock), the inbox's consumer side to the command owner.
+"""
+
+import asyncio
+import gc
+import os
+import sys
+
+import machine
+from ubinascii import hexlify
+
+from buttons import run_button
+from commands import run_command_owner
+from inbox import Inbox
+from led import run_heartbeat, run_led
+from link import Link
+from log import log
+from logger import run_logger
+from outbox import Outbox
+from publisher import run_publisher
+from sensor import run_sensor
+from shared import Shared
+
+
+async def _supervise(name, make):
+    # A bug in one task must not silently take one of the node's functions away: log it and restart.
+    while True:
+        try:
+            await make()
+        except Exception as e:  # the supervisor boundary: anything a task let escape
+            log("app", "task %s crashed: %r; restarting in 1 s" % (name, e))
+            sys.print_exception(e)
+        await asyncio.sleep_ms(1000)
+
+
+class Node:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.device_id = cfg.DEVICE_ID or "pico-" + hexlify(machine.unique_id()).decode()
+        self.boot = "%08x" % int.from_bytes(os.urandom(4), "big")
+        wake = asyncio.Event()
+        self.inbox = Inbox(cfg.INBOX_SIZE)
+        self.outbox = Outbox(cfg.OUTBOX_SIZE, wake.set)
+        self.shared = Shared(self.outbox, self.inbox)
+        self.link = Link(cfg, self.device_id, self.boot, self.outbox, self.inbox, wake)
+        self.link.on_up = self.shared.changed.set   # a fresh snapshot after every connect
+
+    async def _network(self):
+        cfg = self.cfg
+        if cfg.WIFI_SSID:
+            from wifi import WifiError, connect
+
+            backoff = cfg.RECONNECT_MIN_MS
+            while True:
+                try:
+                    await connect(cfg, log)
+                    break
+                except WifiError as e:
+                    log("wifi", "%s; retrying in %d ms" % (e, backoff))
+                    await asyncio.sleep_ms(backoff)
+                    backoff = min(backoff * 2, cfg.RECONNECT_MAX_MS)
+            log("app", "free heap after Wi-Fi: %d bytes" % gc.mem_free())
+        await self.link.run()
+
+    async def main(self):
+        cfg = self.cfg
+        Pin = machine.Pin
+        log("app", "device %s, boot %s, firmware %s, free heap %d bytes"
+            % (self.device_id, self.boot, cfg.FIRMWARE, gc.mem_free()))
+        button_a = Pin(cfg.PIN_BUTTON_A, Pin.IN, Pin.PULL_UP)
+        button_b = Pin(cfg.PIN_BUTTON_B, Pin.IN, Pin.PULL_UP)
+        led = Pin(cfg.PIN_LED, Pin.OUT, value=0)
+        heartbeat = Pin(cfg.PIN_HEARTBEAT, Pin.OUT, value=0)
+        adc = machine.ADC(cfg.ADC_TEMP)
+        s = self.shared
+        tasks = (
+            ("button-a", lambda: run_button(s, "a", button_a, cfg.DEBOUNCE_MS, cfg.POLL_MS)),
+            ("button-b", lambda: run_button(s, "b", button_b, cfg.DEBOUNCE_MS, cfg.POLL_MS)),
+            ("led", lambda: run_led(s, led, cfg.SLOW_PERIOD_MS, cfg.FAST_PERIOD_MS)),
+            ("heartbeat", lambda: run_heartbeat(heartbeat)),
+            ("sensor", lambda: run_sensor(s, adc, cfg.SENSOR_S)),
+            ("logger", lambda: run_logger(s, self.link, cfg.LOG_S)),
+            ("publisher", lambda: run_publisher(s, cfg.HEARTBEAT_S * 1000, cfg.SNAPSHOT_GAP_MS)),
+            ("commands", lambda: run_command_owner(s, cfg.MAX_COMMAND_BYTES)),
+            ("network", self._network),
+        )
+        await asyncio.gather(*[_supervise(name, make) for name, make in tasks])
+
+    def stop(self):
+        self.link.stop()
+
+
+def run(cfg):
+    node = Node(cfg)
+    try:
+        asyncio.run(node.main())
+    except KeyboardInterrupt:
+        log("app", "stopping")
+    finally:
+        node.stop()
+        asyncio.new_event_loop()
