@@ -1,0 +1,75 @@
+"""The virtual board's link to the host (MicroPython side): the shared clock, the inputs the
+host drives (the board directory's `pins.in` and the `SIM_PRESS` schedule) and the record of
+output changes (`pins.log`, and `TRACE` lines on stdout when `SIM_TRACE=1`).
+
+Every module global is created at import and later only rebound, never added: the IRQ poller
+thread reads this module without a GIL, and adding a key to a module's dict while another
+thread looks one up is not safe.
+"""
+
+import os
+import sys
+import time
+
+import _simformat
+
+# "Start" is the host's time.time_ns() at launch, passed in so host and board agree on times.
+_t0 = os.getenv("SIM_T0_NS")
+T0_NS = int(_t0) if _t0 else time.time_ns()
+BOARD_DIR = os.getenv("SIM_BOARD") or ""
+TRACE = os.getenv("SIM_TRACE") == "1"
+PRESS = _simformat.parse_press(os.getenv("SIM_PRESS") or "")
+_PINS_IN = BOARD_DIR + "/pins.in" if BOARD_DIR else ""
+_PINS_LOG = BOARD_DIR + "/pins.log" if BOARD_DIR else ""
+_log = [None]  # the open pins.log, opened at the first output change
+
+
+def elapsed():
+    """Seconds since the start, on the host's clock."""
+    return (time.time_ns() - T0_NS) / 1e9
+
+
+def driven():
+    """{input name: value} the host drives now ({} without a board directory or pins.in).
+    Read afresh on every call: the file is tiny and the host may rewrite it at any moment."""
+    if not _PINS_IN:
+        return {}
+    try:
+        with open(_PINS_IN) as f:
+            text = f.read()
+    except OSError:
+        return {}
+    return _simformat.parse_pins_in(text)
+
+
+def input_level(name, pull_up, inputs=None):
+    """The level an input pin reads: the host's drive, else LOW while the press schedule
+    holds it, else what the pull gives (a pull-up reads 1, anything else 0)."""
+    if inputs is None:
+        inputs = driven()
+    level = inputs.get(name)
+    if level is not None:
+        return level
+    if _simformat.pressed(PRESS, name, elapsed()):
+        return 0
+    return 1 if pull_up else 0
+
+
+def output_changed(name, level):
+    """Record that output `name` now drives `level`: one pins.log line, flushed at once so the
+    host sees it, and a TRACE line on stdout so traces sit in order among the program's prints."""
+    line = _simformat.format_change(elapsed(), name, level)
+    if TRACE:
+        print("TRACE " + line)
+    if not _PINS_LOG:
+        return
+    if _log[0] is None:
+        _log[0] = open(_PINS_LOG, "a")
+    _log[0].write(line + "\n")
+    _log[0].flush()
+
+
+def stop(status, message):
+    """End the program the way the real board would end here, telling the user why."""
+    sys.stderr.write("sim: " + message + "\n")
+    raise SystemExit(status)

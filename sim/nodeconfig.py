@@ -1,0 +1,42 @@
+"""The node's configuration for one virtual-board run, without editing node/config.py: the
+text of a `config_local.py` (which node/config.py star-imports at its end) from the
+--broker, --id and --set options. Pure functions; the runner writes the file.
+"""
+
+import ast
+
+
+def parse_broker(text):
+    """(host, port) from 'HOST:PORT' ('[::1]:1883' for an IPv6 address). Raises ValueError."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--broker takes HOST:PORT, e.g. 127.0.0.1:1883, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def parse_setting(text):
+    """(KEY, value) from 'KEY=VALUE': VALUE is a Python literal (2, 0.5, True, 'x', [1]) or
+    else taken as a string. Raises ValueError."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise ValueError(f"--set takes KEY=VALUE, e.g. HEARTBEAT_S=2, not {text!r}")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw
+    return key, value
+
+
+def config_local(broker=None, device_id=None, settings=()):
+    """The text of config_local.py. `broker` is 'HOST:PORT', `settings` (KEY, value) pairs;
+    later ones win, as they come later in the file."""
+    lines = ["# Written by the virtual board (python -m sim node) for one run; overrides config.py."]
+    if broker is not None:
+        host, port = parse_broker(broker)
+        lines += [f"BROKER_HOST = {host!r}", f"BROKER_PORT = {port!r}"]
+    if device_id is not None:
+        lines.append(f"DEVICE_ID = {device_id!r}")
+    for key, value in settings:
+        lines.append(f"{key} = {value!r}")
+    return "\n".join(lines) + "\n"

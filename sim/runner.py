@@ -1,0 +1,263 @@
+"""Starting a MicroPython program (or the node firmware) on the virtual board, watching its
+output, and stopping it the way Ctrl-C would: SIGINT, a grace period, then SIGKILL.
+
+The program runs in the real interpreter through the bootstrap sim/board/_simmain.py, with
+MICROPYPATH = [config overrides (node only), sim/board, the program's folder, its lib/,
+<environment>/micropython-lib, .frozen].
+"""
+
+import ctypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sim import deps, nodeconfig
+from sim.board import _simformat as fmt
+from sim.errors import SimError
+from sim.pins import PINS_LOG, T0_HEADER, Board
+
+SIM_DIR = Path(__file__).resolve().parent
+BOARD_CODE = SIM_DIR / "board"
+BOOTSTRAP = BOARD_CODE / "_simmain.py"
+NODE_DIR = SIM_DIR.parent / "node"
+STOP_GRACE_S = 3.0
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+NODE_CONFIG_DIR = "node-config"  # in the board directory: the run's config_local.py
+
+
+class Exited(Exception):
+    """The program ended before printing what was expected."""
+
+
+def micropython_path(program, overrides_dir=None):
+    """The MICROPYPATH entries for running `program`, first match first."""
+    home = Path(program).resolve().parent
+    entries = [overrides_dir] if overrides_dir else []
+    entries += [BOARD_CODE, home, home / "lib", deps.lib_dir(), ".frozen"]
+    return [str(e) for e in entries]
+
+
+def parse_presses(specs):
+    """One SIM_PRESS text from --press items like '14@1.0:0.3'. Raises ValueError(usage)."""
+    schedule = []
+    for spec in specs:
+        if not spec.strip():
+            raise ValueError(fmt.PRESS_USAGE)
+        schedule += fmt.parse_press(spec)
+    return fmt.format_press(schedule)
+
+
+class Run:
+    """A program running on the virtual board.
+
+    `process` is its subprocess.Popen. When its output is captured (the default), a thread
+    reads it line by line: use expect() and output(), never process.stdout directly.
+    `board` is the Board to drive its pins and read its outputs."""
+
+    def __init__(self, process, board, cleanup=()):
+        self.process = process
+        self.board = board
+        self.killed = False
+        self._cleanup = list(cleanup)
+        self._lines = []
+        self._cursor = 0
+        self._eof = False
+        self._changed = threading.Condition()
+        self._reader = None
+        if process.stdout is not None:
+            self._reader = threading.Thread(target=self._read, daemon=True)
+            self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            with self._changed:
+                self._lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._eof = True
+            self._changed.notify_all()
+
+    def lines(self):
+        """Every line the program has printed so far."""
+        with self._changed:
+            return list(self._lines)
+
+    def output(self):
+        return "\n".join(self.lines())
+
+    def expect(self, pattern, timeout=5.0):
+        """Wait for the next line (after the one the previous expect() matched) that matches
+        the regular expression `pattern`; return its re.Match. Raises TimeoutError, or Exited
+        if the program ends first."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                while self._cursor < len(self._lines):
+                    line = self._lines[self._cursor]
+                    self._cursor += 1
+                    found = regex.search(line)
+                    if found:
+                        return found
+                if self._eof:
+                    try:
+                        status = self.process.wait(STOP_GRACE_S)
+                    except subprocess.TimeoutExpired:  # it closed its output but lives on
+                        status = "unknown"
+                    raise Exited(f"the program ended (status {status}) without printing a "
+                                 f"line matching {pattern!r}; it printed:\n" + self._tail())
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no line matching {pattern!r} within {timeout} s; "
+                                       f"the program printed:\n" + self._tail())
+                self._changed.wait(left)
+
+    def _tail(self, n=30):
+        return "\n".join(self._lines[-n:]) or "(nothing)"
+
+    def wait(self, timeout):
+        """Wait for the program to end by itself; its exit status. Raises TimeoutError."""
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"the program did not end within {timeout} s") from None
+        self._finish()
+        return code
+
+    def stop(self, timeout=STOP_GRACE_S):
+        """End the program as Ctrl-C would (its finally blocks run) and return its exit
+        status; SIGKILL it if it has not ended `timeout` seconds after the SIGINT."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._finish()
+        return self.process.returncode
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.killed = True
+            self.process.kill()
+        self.process.wait()
+
+    def _finish(self):
+        if self._reader is not None:
+            self._reader.join(timeout=5.0)
+        for path in self._cleanup:
+            shutil.rmtree(path, ignore_errors=True)
+        self._cleanup = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _dies_with_this_process():
+    """A preexec_fn making the child get SIGKILL when this process dies (Linux; elsewhere
+    None). A child in its own process group is out of reach of a `kill -9` of the runner's
+    group, so without this it would live on, orphaned."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork, not in the child
+    parent = os.getpid()
+
+    def arrange():
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the runner died before prctl took effect
+            os._exit(1)
+
+    return arrange
+
+
+def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=None, env=None,
+          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, own_process_group=False,
+          _cleanup=()):
+    """Start MicroPython `program` (a .py file) on a virtual board; return its Run.
+
+    press: --press items such as '14@1.0:0.3'. trace: print TRACE lines for output changes.
+    board_dir: the board directory (default: a fresh one, removed when the run ends).
+    overrides_dir: a folder put first on the path. env: extra environment (SIM_UNIQUE_ID,
+    SIM_WIFI_FAIL, ...). stdout/stderr: as for Popen; by default both are captured for
+    Run.expect(). own_process_group: run the child in a process group of its own, so that a
+    Ctrl-C reaches it only through stop() (once), and on Linux kill it if this process dies
+    (what the command line does). Raises SimError (no interpreter, no such program) or
+    ValueError (press)."""
+    program = Path(program).resolve()
+    if not program.is_file():
+        raise SimError(f"no such program: {program}")
+    interpreter = deps.find_micropython()
+    press_text = parse_presses(press)
+    cleanup = list(_cleanup)
+    if board_dir is None:
+        board_dir = tempfile.mkdtemp(prefix="sim-board-")
+        cleanup.append(board_dir)
+    board_dir = Path(board_dir).resolve()
+    board_dir.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **(env or {})}
+    t0 = time.time_ns()
+    # A fresh log per run, its header giving the start so the host can tell board times.
+    (board_dir / PINS_LOG).write_text(f"{T0_HEADER}{t0}\n")
+    child_env.update({
+        "MICROPYPATH": os.pathsep.join(micropython_path(program, overrides_dir)),
+        "SIM_BOARD": str(board_dir),
+        "SIM_T0_NS": str(t0),
+        "SIM_PRESS": press_text,
+        "SIM_TRACE": "1" if trace else "0",
+    })
+    try:
+        process = subprocess.Popen(
+            [str(interpreter), str(BOOTSTRAP), str(program), *args],
+            env=child_env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            text=True, bufsize=1, encoding="utf-8", errors="replace",
+            process_group=0 if own_process_group else None,
+            preexec_fn=_dies_with_this_process() if own_process_group else None,
+        )
+    except OSError as e:
+        for path in cleanup:
+            shutil.rmtree(path, ignore_errors=True)
+        raise SimError(f"cannot start {interpreter}: {e}") from None
+    return Run(process, Board(board_dir), cleanup)
+
+
+def node_program():
+    main = NODE_DIR / "main.py"
+    if not main.is_file():
+        raise SimError(f"the node firmware is missing: no {main}")
+    return main
+
+
+def start_node(broker=None, device_id=None, settings=(), program=None, **kw):
+    """Start the node firmware (node/main.py, or `program`) on a virtual board with its
+    configuration overridden for this run: broker 'HOST:PORT', device_id, settings as
+    (KEY, value) pairs or 'KEY=VALUE' texts. Other keywords as for start()."""
+    program = Path(program) if program else node_program()
+    deps.require_umqtt()
+    pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
+    text = nodeconfig.config_local(broker, device_id, pairs)
+    cleanup = []
+    board_dir = kw.pop("board_dir", None)
+    if board_dir is None:
+        board_dir = tempfile.mkdtemp(prefix="sim-board-")
+        cleanup.append(board_dir)
+    # In the board directory, so that nothing else is left behind if the runner is killed.
+    overrides = Path(board_dir) / NODE_CONFIG_DIR
+    try:
+        overrides.mkdir(parents=True, exist_ok=True)
+        (overrides / "config_local.py").write_text(text)
+        return start(program, board_dir=board_dir, overrides_dir=overrides, _cleanup=cleanup,
+                     **kw)
+    except BaseException:
+        for path in cleanup:
+            shutil.rmtree(path, ignore_errors=True)
+        raise

@@ -1,0 +1,5 @@
+import machine
+
+print("resetting")
+machine.reset()
+print("not reached")

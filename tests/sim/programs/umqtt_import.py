@@ -1,0 +1,3 @@
+import umqtt.simple
+
+print("umqtt ok", umqtt.simple.MQTTClient.__name__)
