@@ -1,0 +1,119 @@
+"""Sending one command to a node (`pico/<id>/cmd`) and waiting for its ack (`pico/<id>/ack`).
+
+The ack topic is subscribed (SUBACK received) before the command is published, so the ack cannot be
+missed. The ack is matched by `id`: the one we generated (`m-<hex>`), the one in a raw command when the
+node can read it, or else the first ack with `"id": null` after sending (docs/protocol.md: the node
+answers `null` when it cannot read the id).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.errors import AckTimeout
+from monitor.mqtt import CONNECT_TIMEOUT, Link
+from monitor.record import Record
+
+DEFAULT_TIMEOUT = 5.0
+MAX_COMMAND_BYTES = 256
+ID_MAX = 64
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The node's answer: `ok`, the state `ver` after the command (ok) or the `error` (rejected)."""
+
+    id: str | None
+    ok: bool
+    ver: int | None
+    error: str | None
+    rtt_ms: float
+    payload: Mapping[str, Any]
+
+
+def new_id() -> str:
+    """A fresh command id: `m-` and 12 hex digits."""
+    return f"m-{secrets.token_hex(6)}"
+
+
+def command_payload(fields: Mapping[str, Any], command_id: str | None = None) -> tuple[str, bytes]:
+    """`(id, payload)` of a command with `fields` (an `id` in `fields` wins over `command_id`)."""
+    body = {"id": command_id or new_id(), **fields}
+    return body["id"], json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+def echoed_id(raw: bytes) -> str | None:
+    """The `id` the node will put in its ack for the raw command `raw` (None when it cannot read one)."""
+    if len(raw) > MAX_COMMAND_BYTES:
+        return None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    value = body.get("id")
+    return value if isinstance(value, str) and 1 <= len(value) <= ID_MAX else None
+
+
+def _ack_of(body: Mapping[str, Any], rtt_ms: float) -> Ack:
+    ok = body.get("ok") is True
+    error = body.get("error") if isinstance(body.get("error"), str) else None
+    if not ok and error is None:
+        error = "the ack says neither ok nor an error" if body.get("ok") is not False else "no reason given"
+    ver = body.get("ver") if isinstance(body.get("ver"), int) and not isinstance(body.get("ver"), bool) else None
+    ack_id = body.get("id") if isinstance(body.get("id"), str) else None
+    return Ack(id=ack_id, ok=ok, ver=ver, error=error, rtt_ms=rtt_ms, payload=dict(body))
+
+
+def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+         *, raw: str | bytes | None = None, connect_timeout: float = CONNECT_TIMEOUT) -> Ack:
+    """Send a command to `device` and return its ack.
+
+    Give `fields` (e.g. `{"led": "on"}`; an id is added unless present) or `raw` (sent verbatim).
+    Raises `BrokerError` when the broker cannot be reached and `AckTimeout` when no matching ack comes
+    within `timeout` seconds of publishing.
+    """
+    if (fields is None) == (raw is None):
+        raise ValueError("give either fields or raw")
+    if raw is not None:
+        payload = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        want = echoed_id(payload)
+    else:
+        want, payload = command_payload(fields or {})
+    ack_topic, cmd_topic = f"pico/{device}/ack", f"pico/{device}/cmd"
+    cond = threading.Condition()
+    box: dict[str, Any] = {}
+
+    def on_record(record: Record) -> None:
+        if record.topic != ack_topic or "sent" not in box or "ack" in box:
+            return
+        try:
+            body = json.loads(record.payload.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return  # not an ack we could match: keep waiting
+        if isinstance(body, dict) and "id" in body and body["id"] == want:
+            with cond:
+                box.setdefault("ack", (body, time.perf_counter()))
+                cond.notify_all()
+
+    with Link(broker, "monitor-send", on_record=on_record) as link:
+        link.connect(connect_timeout)
+        link.subscribe(ack_topic, qos=1, timeout=connect_timeout)
+        deadline = time.monotonic() + timeout
+        box["sent"] = start = time.perf_counter()
+        link.publish(cmd_topic, payload, qos=1, timeout=timeout)
+        with cond:
+            cond.wait_for(lambda: "ack" in box, max(0.0, deadline - time.monotonic()))
+            got = box.get("ack")
+    if got is None:
+        which = f"id {want!r}" if want is not None else "id null"
+        raise AckTimeout(f"no ack ({which}) from {device} within {timeout:g} s")
+    body, arrived = got
+    return _ack_of(body, (arrived - start) * 1000.0)

@@ -1,0 +1,234 @@
+"""The broker connection: the only module that imports paho.
+
+`parse_broker()` reads `HOST:PORT`; `Link` connects with a deadline (MQTT 3.1.1, TCP_NODELAY), runs
+paho's loop thread, subscribes and publishes waiting (bounded) for the broker's SUBACK and PUBACK, and
+disconnects cleanly. Every incoming paho message becomes a `Record` here, once, before any other code
+sees it; messages matching none of the link's subscriptions are dropped here (see `Link.strays`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+
+from monitor.errors import BrokerError, UsageError
+from monitor.record import Record
+
+DEFAULT_PORT = 1883
+DEFAULT_BROKER = f"localhost:{DEFAULT_PORT}"
+CONNECT_TIMEOUT = 5.0
+KEEPALIVE_S = 30
+
+
+def parse_broker(text: str) -> tuple[str, int]:
+    """`(host, port)` from `HOST`, `HOST:PORT` or `[IPv6]:PORT`; `UsageError` otherwise."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise UsageError(f"bad broker address {text!r}: expected [IPV6]:PORT")
+        port_text = rest[1:] if rest else str(DEFAULT_PORT)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    elif ":" not in text:
+        host, port_text = text, str(DEFAULT_PORT)
+    else:
+        raise UsageError(f"bad broker address {text!r}: expected HOST:PORT (IPv6 as [ADDRESS]:PORT)")
+    if not host:
+        raise UsageError(f"bad broker address {text!r}: no host")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise UsageError(f"bad broker address {text!r}: port must be a number from 1 to 65535")
+    return host, int(port_text)
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """Whether `topic` matches the subscription filter `pattern` (`+` and `#` wildcards)."""
+    return mqtt.topic_matches_sub(pattern, topic)
+
+
+def _to_record(message: mqtt.MQTTMessage) -> Record:
+    """The one place a paho message is read."""
+    try:
+        topic = message.topic
+    except UnicodeDecodeError:
+        topic = bytes(getattr(message, "_topic", b"")).decode("utf-8", "replace")
+    return Record(t=time.time(), topic=topic, qos=int(message.qos), retain=bool(message.retain),
+                  payload=bytes(message.payload))
+
+
+class Link:
+    """One MQTT client connection with paho's loop thread.
+
+    `on_record(record)` runs on paho's thread for each message; `on_change()` runs there whenever the
+    connection comes or goes (or `on_record` raised: see `failure`). With `reconnect`, paho reconnects
+    after a loss (1 to 2 s apart) and the link subscribes again; whoever owns the link bounds how long
+    it waits for that.
+    """
+
+    def __init__(self, broker: str, name: str = "monitor", *, on_record: Callable[[Record], None] | None = None,
+                 on_change: Callable[[], None] | None = None, reconnect: bool = False) -> None:
+        self.host, self.port = parse_broker(broker)
+        self.address = f"{self.host}:{self.port}"
+        self._on_record = on_record
+        self._on_change = on_change
+        self._cond = threading.Condition()
+        self._connected = False
+        self._refused: str | None = None
+        self._lost: str | None = None
+        self._subacks: dict[int, list[mqtt.ReasonCode]] = {}
+        self._subscriptions: list[tuple[str, int]] = []
+        self._closing = False
+        self._started = False
+        self.failure: BaseException | None = None
+        self.strays = 0
+        """Messages dropped because they match none of our subscriptions: amqtt 0.12 replays, right after
+        CONNACK, the retained messages of every filter any client ever subscribed (docs/monitor.md)."""
+        self.connects = 0
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{secrets.token_hex(4)}",
+                             protocol=mqtt.MQTTv311, clean_session=True, reconnect_on_failure=reconnect)
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
+        client.on_connect = self._connected_cb
+        client.on_disconnect = self._disconnected_cb
+        client.on_subscribe = self._subscribed_cb
+        client.on_message = self._message_cb
+        self._client = client
+
+    # paho's thread -----------------------------------------------------------------------------
+    def _notify(self) -> None:
+        if self._on_change is not None:
+            try:
+                self._on_change()
+            except Exception as exc:  # noqa: BLE001 (never kill paho's thread)
+                self.failure = exc
+
+    def _connected_cb(self, client: mqtt.Client, userdata: object, flags: object,
+                      reason_code: mqtt.ReasonCode, properties: object) -> None:
+        if reason_code.is_failure:
+            with self._cond:
+                self._refused = f"the broker at {self.address} refused the connection: {reason_code}"
+                self._cond.notify_all()
+            self._notify()
+            return
+        try:
+            sock = client.socket()
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass  # not a TCP socket (or already gone): latency only
+        with self._cond:
+            self._connected = True
+            self._lost = None
+            self.connects += 1
+            again = list(self._subscriptions) if self.connects > 1 else []
+            self._cond.notify_all()
+        for topic, qos in again:  # clean session: a reconnect starts with no subscriptions
+            client.subscribe(topic, qos)
+        self._notify()
+
+    def _disconnected_cb(self, client: mqtt.Client, userdata: object, flags: object,
+                         reason_code: mqtt.ReasonCode, properties: object) -> None:
+        with self._cond:
+            was = self._connected
+            self._connected = False
+            if not self._closing:
+                self._lost = f"connection to {self.address} lost ({reason_code})" if was else self._lost
+            self._cond.notify_all()
+        self._notify()
+
+    def _subscribed_cb(self, client: mqtt.Client, userdata: object, mid: int,
+                       reason_codes: list[mqtt.ReasonCode], properties: object) -> None:
+        with self._cond:
+            self._subacks[mid] = list(reason_codes)
+            self._cond.notify_all()
+
+    def _message_cb(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if self._on_record is None:
+            return
+        try:
+            record = _to_record(message)
+            with self._cond:
+                wanted = any(topic_matches(pattern, record.topic) for pattern, _ in self._subscriptions)
+                self.strays += 0 if wanted else 1
+            if wanted:
+                self._on_record(record)
+        except Exception as exc:  # noqa: BLE001 (never kill paho's thread; the owner sees `failure`)
+            self.failure = exc
+            self._notify()
+
+    # the owner's thread ------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        with self._cond:
+            return self._connected
+
+    @property
+    def lost(self) -> str | None:
+        """Why the connection went away (None while connected or after a clean close)."""
+        with self._cond:
+            return self._lost
+
+    def connect(self, timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect and wait for the CONNACK, at most `timeout` seconds; `BrokerError` when that fails."""
+        deadline = time.monotonic() + timeout
+        self._client.connect_timeout = max(timeout, 0.1)
+        try:
+            self._client.connect(self.host, self.port, keepalive=KEEPALIVE_S)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise BrokerError(f"cannot reach the broker at {self.address}: {reason}") from None
+        self._started = True
+        self._client.loop_start()
+        with self._cond:
+            self._cond.wait_for(lambda: self._connected or self._refused is not None,
+                                max(0.0, deadline - time.monotonic()))
+            connected, refused = self._connected, self._refused
+        if not connected:
+            self.close()
+            raise BrokerError(refused or f"no answer (CONNACK) from the broker at {self.address} within {timeout:g} s")
+
+    def subscribe(self, topic: str, qos: int = 1, timeout: float = CONNECT_TIMEOUT) -> None:
+        """Subscribe and wait for the SUBACK; `BrokerError` when refused or not acknowledged in time."""
+        result, mid = self._client.subscribe(topic, qos)
+        if result != mqtt.MQTT_ERR_SUCCESS:
+            raise BrokerError(f"cannot subscribe to {topic}: {mqtt.error_string(result)}")
+        with self._cond:
+            self._subscriptions.append((topic, qos))
+            if not self._cond.wait_for(lambda: mid in self._subacks, timeout):
+                raise BrokerError(f"no SUBACK for {topic} from {self.address} within {timeout:g} s")
+            codes = self._subacks.pop(mid)
+        if any(code.is_failure for code in codes):
+            raise BrokerError(f"the broker at {self.address} refused the subscription to {topic}")
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
+                timeout: float = CONNECT_TIMEOUT) -> None:
+        """Publish and, for QoS > 0, wait for the broker's acknowledgement (at most `timeout` s)."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as exc:
+            raise BrokerError(f"cannot publish to {topic}: {exc}") from None
+        if not info.is_published():
+            raise BrokerError(f"the broker at {self.address} did not acknowledge the publish within {timeout:g} s")
+
+    def close(self) -> None:
+        """Disconnect (if connected) and stop paho's thread. Idempotent."""
+        with self._cond:
+            if self._closing:
+                return
+            self._closing = True
+        with contextlib.suppress(OSError, ValueError):
+            self._client.disconnect()
+        if self._started:
+            self._client.loop_stop()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Tests of the monitor (monitor/): model, checker, recording, CLI, and against a real amqtt broker."""
