@@ -23,16 +23,19 @@ WIFI_PASSWORD = None
 WIFI_COUNTRY = "GB"
 WIFI_POWER_SAVE = False        # power saving has been tied to silent drop-outs
 WIFI_CONNECT_TIMEOUT_S = 20
+WIFI_CHECK_MS = 1000           # how often the link is checked once up
 
 # Broker.
 BROKER_HOST = "mqtt.local"
 BROKER_PORT = 1883
 BROKER_USER = None
 BROKER_PASSWORD = None
-KEEPALIVE_S = 30               # never 0: Mosquitto 2.0.12 and newer refuse it
-SOCKET_TIMEOUT_S = 5           # no single socket read or write may wait longer
-RECONNECT_MIN_MS = 500
+KEEPALIVE_S = 30               # never 0: Mosquitto 2.0.12 and newer refuse it. A dead link is
+                               # noticed after at most 1 1/3 of this (pings every third).
+SOCKET_TIMEOUT_S = 5           # the longest wait for a TCP connect, a CONNACK or a SUBACK
+RECONNECT_MIN_MS = 500         # reconnect backoff: doubles from here up to the max, with jitter
 RECONNECT_MAX_MS = 10000
+MAX_IN_FLIGHT = 8              # QoS 1 messages sent and waiting for their PUBACK
 
 # Behaviour and timings.
 POLL_MS = 5                    # button sampling period
@@ -43,6 +46,7 @@ HEARTBEAT_S = 5                # a snapshot at least this often
 SNAPSHOT_GAP_MS = 50           # changes closer than this share one snapshot
 SENSOR_S = 2
 LOG_S = 1
+WDT_TIMEOUT_MS = 8000          # machine.WDT; None turns the watchdog off (RP2350 max about 16700)
 
 # Queues, allocated once at start-up.
 OUTBOX_SIZE = 32               # events and acks waiting to be published; oldest dropped when full

@@ -1,18 +1,20 @@
 """The node: builds every part once, starts every task, and stops cleanly.
 
 Who owns what: each button pin belongs to its poller task, the LED pin to the LED task, the on-board
-LED to the heartbeat, the ADC to the sensor task, the MQTT client to the link, the state to `Shared`
+LED to the heartbeat, the ADC to the sensor task, the WDT to the watchdog, the MQTT client to the link, the state to `Shared`
 (behind its lock), the inbox's consumer side to the command owner.
 """
 
 import asyncio
 import gc
 import os
+import random
 import sys
 
 import machine
 from ubinascii import hexlify
 
+from backoff import Backoff
 from buttons import run_button
 from commands import run_command_owner
 from inbox import Inbox
@@ -21,9 +23,11 @@ from link import Link
 from log import log
 from logger import run_logger
 from outbox import Outbox
+from progress import Progress
 from publisher import run_publisher
 from sensor import run_sensor
 from shared import Shared
+from watchdog import run_watchdog
 
 
 async def _supervise(name, make):
@@ -48,23 +52,33 @@ class Node:
         self.shared = Shared(self.outbox, self.inbox)
         self.link = Link(cfg, self.device_id, self.boot, self.outbox, self.inbox, wake)
         self.link.on_up = self.shared.changed.set   # a fresh snapshot after every connect
+        self.progress = Progress(("button-a", "button-b", "logger"))
 
     async def _network(self):
         cfg = self.cfg
-        if cfg.WIFI_SSID:
-            from wifi import WifiError, connect
+        if not cfg.WIFI_SSID:
+            await self.link.run()   # the network is up already (the virtual board)
+            return
+        from wifi import STATUS_WORDS, WifiError, connect
 
-            backoff = cfg.RECONNECT_MIN_MS
-            while True:
-                try:
-                    await connect(cfg, log)
-                    break
-                except WifiError as e:
-                    log("wifi", "%s; retrying in %d ms" % (e, backoff))
-                    await asyncio.sleep_ms(backoff)
-                    backoff = min(backoff * 2, cfg.RECONNECT_MAX_MS)
-            log("app", "free heap after Wi-Fi: %d bytes" % gc.mem_free())
-        await self.link.run()
+        backoff = Backoff(cfg.RECONNECT_MIN_MS, cfg.RECONNECT_MAX_MS, lambda: random.getrandbits(16) / 65536)
+        while True:
+            try:
+                wlan = await connect(cfg, log)
+            except WifiError as e:
+                wait = backoff.next()
+                log("wifi", "%s; retrying in %d ms" % (e, wait))
+                await asyncio.sleep_ms(wait)
+                continue
+            backoff.reset()
+            log("app", "free heap with Wi-Fi up: %d bytes" % gc.mem_free())
+            link = asyncio.create_task(self.link.run())
+            while wlan.isconnected():
+                await asyncio.sleep_ms(cfg.WIFI_CHECK_MS)
+            status = wlan.status()
+            log("wifi", "link lost (status %d: %s)" % (status, STATUS_WORDS.get(status, "unknown")))
+            link.cancel()   # closes the MQTT connection; its outbox waits for the next one
+            await asyncio.sleep_ms(0)
 
     async def main(self):
         cfg = self.cfg
@@ -77,17 +91,21 @@ class Node:
         heartbeat = Pin(cfg.PIN_HEARTBEAT, Pin.OUT, value=0)
         adc = machine.ADC(cfg.ADC_TEMP)
         s = self.shared
-        tasks = (
-            ("button-a", lambda: run_button(s, "a", button_a, cfg.DEBOUNCE_MS, cfg.POLL_MS)),
-            ("button-b", lambda: run_button(s, "b", button_b, cfg.DEBOUNCE_MS, cfg.POLL_MS)),
+        p = self.progress
+        tasks = [
+            ("button-a", lambda: run_button(s, "a", button_a, cfg.DEBOUNCE_MS, cfg.POLL_MS, p)),
+            ("button-b", lambda: run_button(s, "b", button_b, cfg.DEBOUNCE_MS, cfg.POLL_MS, p)),
             ("led", lambda: run_led(s, led, cfg.SLOW_PERIOD_MS, cfg.FAST_PERIOD_MS)),
             ("heartbeat", lambda: run_heartbeat(heartbeat)),
             ("sensor", lambda: run_sensor(s, adc, cfg.SENSOR_S)),
-            ("logger", lambda: run_logger(s, self.link, cfg.LOG_S)),
+            ("logger", lambda: run_logger(s, self.link, cfg.LOG_S, p)),
             ("publisher", lambda: run_publisher(s, cfg.HEARTBEAT_S * 1000, cfg.SNAPSHOT_GAP_MS)),
             ("commands", lambda: run_command_owner(s, cfg.MAX_COMMAND_BYTES)),
             ("network", self._network),
-        )
+        ]
+        if cfg.WDT_TIMEOUT_MS:
+            wdt = machine.WDT(timeout=cfg.WDT_TIMEOUT_MS)
+            tasks.append(("watchdog", lambda: run_watchdog(p, wdt)))
         await asyncio.gather(*[_supervise(name, make) for name, make in tasks])
 
     def stop(self):

@@ -1,41 +1,61 @@
 """The MQTT link: the one owner of the umqtt.simple client. No other task touches it.
 
-It connects (Last Will registered first), subscribes to the command topic, announces itself online,
-then runs two coroutines of its own until the connection fails:
-- the reader parks on the socket (asyncio's poller, no polling loop) and lets the client read one
-  packet when bytes arrive; commands go from the client's callback into the inbox;
-- the writer sends the outbox in order, stamping `boot`, `sess` and `seq` as each message first goes
-  out, and pings when it has been quiet for a third of the keepalive.
-Each umqtt call is synchronous and the two coroutines only switch at awaits, so they never interleave
-inside a call. A QoS 1 publish waits for its PUBACK inside the call; TCP_NODELAY keeps that wait to a
-round trip instead of a delayed-ACK timer.
+umqtt.simple encodes and sends every packet and parses what arrives (commands go from its callback
+into the inbox), but never waits for the broker: the transport (`transport.Conn`) stops each call once
+its packet is written, and the link waits for CONNACK, SUBACK and PUBACKs itself, with asyncio, so
+nothing here blocks the other tasks, whatever the network does. One connection, in order:
+  dial (TCP, non-blocking, with a deadline) -> CONNECT with the Last Will -> CONNACK -> SUBSCRIBE cmd ->
+  SUBACK -> status online -> serve until something fails -> close, back off, again.
+While serving, two coroutines of the link run:
+- the reader parks on the socket and lets the client read each packet as it arrives; a PUBACK marks
+  its outbox entry done; any byte counts as a sign of life;
+- the writer sends outbox entries in order (up to MAX_IN_FLIGHT waiting for their PUBACK), stamping
+  `boot`, `sess` and `seq` the first time each goes out, pings when it has been quiet for a third of
+  the keepalive, and declares the link dead when nothing has come back for a whole keepalive.
+The link also goes down when the Wi-Fi watcher says the network is gone. On the way down, in-flight
+entries are rewound: they go out again, in order, after the next connect.
 """
 
 import asyncio
 import json
+import random
 import socket
-from asyncio import core as _core
 
+import umqtt.simple as _umqtt
 from umqtt.simple import MQTTClient, MQTTException
 
+from backoff import Backoff
 from clock import uptime_ms
 from log import log
+from transport import AnswerPending, Conn, dial, readable
 
 # The unix port lacks the names; these are Linux's numbers. The Pico's lwIP has the names.
 _IPPROTO_TCP = getattr(socket, "IPPROTO_TCP", 6)
 _TCP_NODELAY = getattr(socket, "TCP_NODELAY", 1)
 
-# What umqtt.simple raises when a connection breaks: OSError from the socket, MQTTException for a
-# refused CONNECT or SUBSCRIBE, AssertionError for a reply it did not expect, IndexError or TypeError
-# when a read comes back empty or None in the middle of a packet.
+# What umqtt.simple and the socket raise when a connection breaks: OSError from the socket,
+# MQTTException for a refused CONNECT or SUBSCRIBE, AssertionError for a reply it did not expect,
+# IndexError or TypeError when a read comes back empty in the middle of a packet.
 LINK_ERRORS = (OSError, MQTTException, AssertionError, IndexError, TypeError)
 
 _RETAINED = ("status", "state")
+_PUBACK, _SUBACK = 0x40, 0x90
+_CONNACK_REFUSED = {1: "unacceptable protocol version", 2: "client id rejected", 3: "server unavailable",
+                    4: "bad user name or password", 5: "not authorized"}
 
 
-async def _readable(sock):
-    # Park this task in asyncio's poller until the socket has bytes (or an error) to report.
-    yield _core._io_queue.queue_read(sock)
+class _Handover:
+    """Stands in for the socket module inside MQTTClient.connect(), which makes its own socket: it
+    hands over the connection the link already made without blocking."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def socket(self, *args):
+        return self._conn
+
+    def getaddrinfo(self, host, port, *args):
+        return [(None, None, None, None, (host, port))]
 
 
 class Link:
@@ -50,30 +70,48 @@ class Link:
         self.boot = boot
         self.outbox = outbox
         self.inbox = inbox
-        self.wake = wake            # set when the outbox has something new
+        self.wake = wake            # set when the outbox has something new, or room in flight
         self.on_up = None           # called after each successful connect
         self.client = None
+        self.conn = None
         self.up = False
         self.sess = 0
         self.seq = 0
+        self.connects = 0
         self.ignored = 0            # messages on topics we do not own (amqtt replays retained ones)
+        self._addr = None           # the broker's resolved address, kept: DNS lookups block
         self._down = asyncio.Event()
         self._failure = None
         self._last_rx = 0
         self._last_tx = 0
+        self._backoff = Backoff(cfg.RECONNECT_MIN_MS, cfg.RECONNECT_MAX_MS,
+                                lambda: random.getrandbits(16) / 65536)
 
-    # --- one message out -------------------------------------------------------------------------
+    # --- packets out ------------------------------------------------------------------------------
 
     def _publish(self, kind, body):
+        """Send one message at QoS 1 without waiting for its PUBACK; returns its packet id."""
         if "seq" not in body:
             # Stamped once, when first sent: seq order is publish order, and a resend keeps its seq.
             self.seq += 1
             body["seq"] = self.seq
             body["boot"] = self.boot
             body["sess"] = self.sess
-        # umqtt.simple takes retain BEFORE qos.
-        self.client.publish(self._topics[kind], json.dumps(body), kind in _RETAINED, 1)
-        self._last_tx = self._last_rx = uptime_ms()   # a QoS 1 publish returned: its PUBACK came
+        c = self.client
+        if c.pid >= 65535:
+            c.pid = 0               # umqtt.simple never wraps: the 65,536th id would go out as 0
+        self.conn.stop_reads = True
+        try:
+            # umqtt.simple takes retain BEFORE qos.
+            c.publish(self._topics[kind], json.dumps(body), kind in _RETAINED, 1)
+        except AnswerPending:
+            pass
+        finally:
+            self.conn.stop_reads = False
+        self._last_tx = uptime_ms()
+        return c.pid
+
+    # --- packets in -------------------------------------------------------------------------------
 
     def _on_message(self, topic, msg):
         # Runs inside a client call: only hand the raw payload over, never work here.
@@ -82,63 +120,125 @@ class Link:
         else:
             self.ignored += 1
 
-    # --- connection lifecycle --------------------------------------------------------------------
+    def _take_packet(self):
+        """Let the client read the packet that has begun to arrive; finish what it leaves to us.
+        Returns the packet type, or None when it was a PUBLISH, a PINGRESP or nothing."""
+        op = self.client.check_msg()
+        self._last_rx = uptime_ms()
+        if op is None or op & 0xF0 == 0x30:
+            return None             # a PUBLISH (the callback has it) or a PINGRESP
+        if op == _PUBACK:
+            rest = self.conn.read(3)
+            if rest[0] != 2:
+                raise MQTTException("bad PUBACK length %d" % rest[0])
+            if self.outbox.acked(rest[1] << 8 | rest[2]):
+                self.wake.set()     # room in flight
+            return op
+        if op == _SUBACK:
+            rest = self.conn.read(4)
+            if rest[3] == 0x80:
+                raise MQTTException("the broker refused the subscription to %s" % self._cmd_topic)
+            return op
+        raise MQTTException("unexpected packet type 0x%02x" % op)
 
-    def _connect(self):
+    async def _await_packet(self, want, what):
+        deadline = uptime_ms() + self.cfg.SOCKET_TIMEOUT_S * 1000
+        while True:
+            left = deadline - uptime_ms()
+            if left <= 0:
+                raise OSError("no %s from the broker within %d s" % (what, self.cfg.SOCKET_TIMEOUT_S))
+            await asyncio.wait_for_ms(readable(self.conn.sock), left)
+            if self._take_packet() == want:
+                return
+
+    # --- one connection ---------------------------------------------------------------------------
+
+    async def _connect(self):
         cfg = self.cfg
+        timeout_ms = cfg.SOCKET_TIMEOUT_S * 1000
+        if self._addr is None or self.connects % 5 == 4:
+            # getaddrinfo blocks while it asks DNS: only now and then, and never for an IP address.
+            self._addr = socket.getaddrinfo(cfg.BROKER_HOST, cfg.BROKER_PORT)[0]
+        self.connects += 1
+        try:
+            sock = await asyncio.wait_for_ms(dial(self._addr[-1], self._addr[0]), timeout_ms)
+        except asyncio.TimeoutError:
+            raise OSError("no TCP connection to %s:%d within %d s" % (cfg.BROKER_HOST, cfg.BROKER_PORT,
+                                                                      cfg.SOCKET_TIMEOUT_S))
+        sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
+        self.conn = Conn(sock, timeout_ms)
         sess = self.sess + 1
         c = MQTTClient(self.device_id, cfg.BROKER_HOST, cfg.BROKER_PORT, cfg.BROKER_USER,
-                       cfg.BROKER_PASSWORD, cfg.KEEPALIVE_S)
+                       cfg.BROKER_PASSWORD, cfg.KEEPALIVE_S)   # never keepalive 0: Mosquitto refuses it
         c.set_callback(self._on_message)
         c.set_last_will(self._topics["status"],
                         json.dumps({"online": False, "boot": self.boot, "sess": sess}), True, 1)
         self.client = c
-        c.connect()
-        c.sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
-        c.sock.settimeout(cfg.SOCKET_TIMEOUT_S)
+        saved, _umqtt.socket = _umqtt.socket, _Handover(self.conn)
+        self.conn.stop_reads = True
+        try:
+            c.connect()
+        except AnswerPending:
+            pass
+        finally:
+            _umqtt.socket = saved
+            self.conn.stop_reads = False
+        await asyncio.wait_for_ms(readable(sock), timeout_ms)
+        ack = self.conn.read(4)
+        if len(ack) < 4 or ack[0] != 0x20 or ack[1] != 2:
+            raise MQTTException("not a CONNACK: %r" % (ack,))
+        if ack[3]:
+            raise MQTTException("connection refused: %s" % _CONNACK_REFUSED.get(ack[3], ack[3]))
         self.sess = sess
-        c.subscribe(self._cmd_topic, 1)
         self._last_rx = uptime_ms()
+        self.conn.stop_reads = True
+        try:
+            c.subscribe(self._cmd_topic, 1)
+        except AnswerPending:
+            pass
+        finally:
+            self.conn.stop_reads = False
+        await self._await_packet(_SUBACK, "SUBACK")
         self._publish("status", {"online": True, "id": self.device_id, "fw": cfg.FIRMWARE,
                                  "ts": uptime_ms()})
 
     def _close(self):
-        if self.client is not None and self.client.sock is not None:
+        if self.conn is not None:
             try:
-                self.client.sock.close()
+                self.conn.close()
             except OSError:
                 pass
+        self.conn = None
         self.client = None
 
     async def _reader(self):
-        sock = self.client.sock
+        sock = self.conn.sock
         while True:
-            await _readable(sock)
-            self.client.check_msg()
-            # check_msg leaves the socket blocking; on the Pico's lwIP that also clears the timeout.
-            sock.settimeout(self.cfg.SOCKET_TIMEOUT_S)
-            self._last_rx = uptime_ms()
+            await readable(sock)
+            self._take_packet()
 
     async def _writer(self):
         keepalive_ms = self.cfg.KEEPALIVE_S * 1000
+        window = self.cfg.MAX_IN_FLIGHT
+        outbox = self.outbox
         while True:
-            entry = self.outbox.peek()
+            entry = outbox.next_to_send() if outbox.in_flight() < window else None
             while entry is not None:
-                self._publish(entry[0], entry[1])
-                self.outbox.pop()
+                outbox.sent(entry, self._publish(entry[0], entry[1]))
                 await asyncio.sleep_ms(0)
-                entry = self.outbox.peek()
+                entry = outbox.next_to_send() if outbox.in_flight() < window else None
             now = uptime_ms()
-            if now - self._last_rx > keepalive_ms * 3 // 2:
-                raise OSError("no answer from the broker for %d ms" % (now - self._last_rx))
-            quiet_ms = keepalive_ms // 3 - (now - self._last_tx)
-            if quiet_ms <= 0:
-                self.client.ping()
+            since_rx = now - self._last_rx
+            if since_rx > keepalive_ms:
+                raise OSError("nothing from the broker for %d ms" % since_rx)
+            if now - self._last_tx >= keepalive_ms // 3:
+                self.client.ping()          # its PINGRESP counts as a sign of life in the reader
                 self._last_tx = now
-                continue
-            self.wake.clear()   # no await since the outbox was found empty: nothing slipped in
+            # Sleep until the next ping is due or the link would count as dead, unless woken.
+            wait_ms = min(keepalive_ms // 3 - (now - self._last_tx), keepalive_ms - since_rx + 1)
+            self.wake.clear()   # no await since the outbox was last looked at: nothing slipped in
             try:
-                await asyncio.wait_for_ms(self.wake.wait(), quiet_ms)
+                await asyncio.wait_for_ms(self.wake.wait(), wait_ms)
             except asyncio.TimeoutError:
                 pass
 
@@ -146,38 +246,54 @@ class Link:
         try:
             await coro
         except LINK_ERRORS as e:
-            self._failure = e
+            self.down(e)
+
+    def down(self, reason):
+        """End the current connection (a task of the link failed, or the network went away)."""
+        if self.up:
+            self._failure = reason
             self._down.set()
 
     async def run(self):
         cfg = self.cfg
-        backoff = cfg.RECONNECT_MIN_MS
-        while True:
-            try:
-                self._connect()
-            except LINK_ERRORS as e:
-                log("mqtt", "connect to %s:%d failed: %r; retrying in %d ms"
-                    % (cfg.BROKER_HOST, cfg.BROKER_PORT, e, backoff))
-                self._close()
-                await asyncio.sleep_ms(backoff)
-                backoff = min(backoff * 2, cfg.RECONNECT_MAX_MS)
-                continue
-            backoff = cfg.RECONNECT_MIN_MS
-            self.up = True
-            log("mqtt", "connected to %s:%d as %s, session %d"
-                % (cfg.BROKER_HOST, cfg.BROKER_PORT, self.device_id, self.sess))
-            if self.on_up:
-                self.on_up()
-            self._down.clear()
-            tasks = (asyncio.create_task(self._guard(self._reader())),
-                     asyncio.create_task(self._guard(self._writer())))
-            await self._down.wait()
-            for t in tasks:
-                t.cancel()
-            self.up = False
-            log("mqtt", "link down: %r" % (self._failure,))
-            self._close()
-            await asyncio.sleep_ms(backoff)
+        try:
+            while True:
+                try:
+                    await self._connect()
+                except LINK_ERRORS as e:
+                    self._close()
+                    wait = self._backoff.next()
+                    log("mqtt", "connect to %s:%d failed: %s; retrying in %d ms"
+                        % (cfg.BROKER_HOST, cfg.BROKER_PORT, _words(e), wait))
+                    await asyncio.sleep_ms(wait)
+                    continue
+                self._backoff.reset()
+                self.up = True
+                log("mqtt", "connected to %s:%d as %s, session %d"
+                    % (cfg.BROKER_HOST, cfg.BROKER_PORT, self.device_id, self.sess))
+                if self.on_up:
+                    self.on_up()
+                self._down.clear()
+                self.wake.set()
+                tasks = (asyncio.create_task(self._guard(self._reader())),
+                         asyncio.create_task(self._guard(self._writer())))
+                try:
+                    await self._down.wait()
+                finally:
+                    for t in tasks:
+                        t.cancel()
+                    self._end()
+                wait = self._backoff.next()
+                log("mqtt", "link down: %s; %d waiting in the outbox; reconnecting in %d ms"
+                    % (_words(self._failure), len(self.outbox), wait))
+                await asyncio.sleep_ms(wait)
+        finally:
+            self._end()     # also when cancelled (the network went away) in the middle of a connect
+
+    def _end(self):
+        self.up = False
+        self._close()
+        self.outbox.rewind()
 
     def stop(self):
         """A clean stop: say offline ourselves (the broker then drops the Last Will) and disconnect."""
@@ -188,5 +304,11 @@ class Link:
             self._publish("status", {"online": False, "ts": uptime_ms()})
             self.client.disconnect()
         except LINK_ERRORS as e:
-            log("mqtt", "clean stop failed: %r" % (e,))
+            log("mqtt", "clean stop failed: %s" % _words(e))
         self._close()
+
+
+def _words(e):
+    if isinstance(e, OSError) and e.args and isinstance(e.args[0], int):
+        return "OSError %d" % e.args[0]
+    return "%s: %s" % (type(e).__name__, e)

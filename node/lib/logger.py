@@ -7,12 +7,14 @@ import gc
 from log import log
 
 
-async def run_logger(shared, link, period_s):
+async def run_logger(shared, link, period_s, progress):
     while True:
         s = await shared.snapshot()
         gc.collect()
-        log("state", "ver=%d led=%s lit=%d mode=%s a=%d b=%d presses=%d/%d temp=%s mqtt=%s seq=%d free=%d" % (
-            s["ver"], s["led"], s["lit"], s["mode"], s["buttons"]["a"], s["buttons"]["b"],
-            s["presses"]["a"], s["presses"]["b"], s["temp_c"], "up" if link.up else "down",
-            link.seq, gc.mem_free()))
+        log("state", "ver=%d led=%s lit=%d mode=%s a=%d b=%d presses=%d/%d temp=%s mqtt=%s sess=%d "
+            "seq=%d outbox=%d dropped=%d free=%d" % (
+                s["ver"], s["led"], s["lit"], s["mode"], s["buttons"]["a"], s["buttons"]["b"],
+                s["presses"]["a"], s["presses"]["b"], s["temp_c"], "up" if link.up else "down",
+                link.sess, link.seq, len(link.outbox), s["dropped"], gc.mem_free()))
+        progress.beat("logger")
         await asyncio.sleep(period_s)

@@ -19,6 +19,12 @@ class Ring:
         self._buf[(self._head + self._n) % len(self._buf)] = item
         self._n += 1
 
+    def __getitem__(self, i):
+        """The i-th item from the front (0 is the oldest)."""
+        if not 0 <= i < self._n:
+            raise IndexError("ring index out of range")
+        return self._buf[(self._head + i) % len(self._buf)]
+
     def peek(self):
         return self._buf[self._head] if self._n else None
 

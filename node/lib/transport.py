@@ -1,0 +1,132 @@
+"""The link's TCP transport: a connect that never blocks the scheduler, and the socket umqtt.simple
+is given, which never blocks it either.
+
+`Conn` keeps the real socket non-blocking for good; umqtt.simple calls `setblocking` and `settimeout`
+on it, and those only change how `Conn` waits (on the Pico's lwIP, `setblocking(True)` would also
+clear the timeout). Two waits remain, both bounded by `timeout_ms` and both only reached when the
+peer is mid-packet: the rest of a packet whose first byte has arrived, and room in the send buffer.
+
+`stop_reads`: while set, every read raises `AnswerPending` instead. The link sets
+it around the umqtt calls that would wait for the broker's answer (CONNACK in `connect`, SUBACK in
+`subscribe`, PUBACK in a QoS 1 `publish`): the call returns as soon as its packet is written, and the
+link waits for the answer in its own reader task, with asyncio.
+"""
+
+import select
+import socket
+import time
+from asyncio import core as _core
+
+_EINPROGRESS = (115, 119)   # Linux, lwIP
+_ETIMEDOUT = 110
+
+
+class AnswerPending(Exception):
+    """Raised inside a umqtt.simple call when the answer it would wait for is the link's to wait for."""
+
+
+async def readable(sock):
+    # Park the calling task in asyncio's poller until `sock` has bytes (or an error) to report.
+    yield _core._io_queue.queue_read(sock)
+
+
+async def writable(sock):
+    yield _core._io_queue.queue_write(sock)
+
+
+async def dial(addr, family=None):
+    """A TCP connection to `addr` (from getaddrinfo), made without blocking; the caller bounds the
+    wait with asyncio.wait_for_ms. A refused or unreachable peer shows up at the first write."""
+    s = socket.socket(family) if family is not None else socket.socket()
+    try:
+        s.setblocking(False)
+        try:
+            s.connect(addr)
+        except OSError as e:
+            if e.args[0] not in _EINPROGRESS:
+                raise
+        await writable(s)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+class Conn:
+    def __init__(self, sock, timeout_ms):
+        self.sock = sock
+        self.timeout_ms = timeout_ms
+        self.stop_reads = False
+        self._blocking = True
+        self._poll = select.poll()              # for the bounded waits inside one packet
+        self._poll.register(sock, select.POLLIN)
+
+    # --- what umqtt.simple calls -----------------------------------------------------------------
+
+    def connect(self, addr):
+        pass                        # already connected, by dial()
+
+    def setblocking(self, flag):
+        self._blocking = flag
+
+    def settimeout(self, t):
+        pass                        # the link's timeout_ms rules
+
+    def setsockopt(self, *args):
+        self.sock.setsockopt(*args)
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def read(self, n):
+        if self.stop_reads:
+            # Whatever the call wanted to read is an answer the link waits for (and must see itself:
+            # a PUBACK taken here would be lost to the outbox).
+            raise AnswerPending()
+        got = self.sock.read(n)
+        if got is None:             # nothing there yet
+            if not self._blocking:
+                return None
+            return self._wait_rest(b"", n)
+        if got == b"" or len(got) == n:
+            return got              # b"": the peer closed; umqtt.simple turns it into OSError(-1)
+        return self._wait_rest(got, n)
+
+    def write(self, buf, n=None):
+        mv = memoryview(buf)
+        if n is not None:
+            mv = mv[:n]
+        done = 0
+        deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
+        while done < len(mv):
+            k = self.sock.write(mv[done:])
+            if k:
+                done += k
+                continue
+            # The send buffer is full: only a stalled link gets here (the link keeps few in flight).
+            left = time.ticks_diff(deadline, time.ticks_ms())
+            if left <= 0:
+                raise OSError(_ETIMEDOUT)
+            p = select.poll()
+            p.register(self.sock, select.POLLOUT)
+            p.poll(left)
+        return done
+
+    def _wait_rest(self, got, n):
+        deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
+        while len(got) < n:
+            left = time.ticks_diff(deadline, time.ticks_ms())
+            if left <= 0:
+                raise OSError(_ETIMEDOUT)
+            if not self._poll.poll(left):
+                continue
+            more = self.sock.read(n - len(got))
+            if more == b"":
+                if got:
+                    raise OSError(-1)   # closed in the middle of a packet
+                return b""
+            if more:
+                got += more
+        return got
