@@ -51,11 +51,21 @@ class Child:
         self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                   bufsize=1, start_new_session=True, **kw)
         self.lines = []
+        self.stamps = []    # time.monotonic() when each line arrived, index for index with `lines`
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self):
         for line in self.p.stdout:
+            self.stamps.append(time.monotonic())
             self.lines.append(line.rstrip("\n"))
+
+    def first_line_after(self, text, since):
+        """(monotonic arrival time, line) of the first line with `text` that arrived at or after
+        `since` (a time.monotonic() value), or None."""
+        for t, line in zip(list(self.stamps), list(self.lines)):
+            if t >= since and text in line:
+                return t, line
+        return None
 
     def output(self):
         return "\n".join(self.lines)

@@ -95,12 +95,20 @@ class Conn:
         return self._wait_rest(got, n)
 
     def write(self, buf, n=None):
-        mv = memoryview(buf)
-        if n is not None:
-            mv = mv[:n]
-        done = 0
+        # The usual case, the socket takes it all at once, allocates nothing: umqtt.simple writes each
+        # packet in 4 or 5 pieces, and MicroPython puts a frame with many locals on the heap at every
+        # call (about 200 bytes each time), so the loop and its locals live in _write_rest.
+        if n is None or n > len(buf):
+            n = len(buf)
+        k = self.sock.write(buf, n)
+        if k == n:
+            return k
+        return self._write_rest(buf, n, k or 0)
+
+    def _write_rest(self, buf, n, done):
+        mv = memoryview(buf)[:n]
         deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
-        while done < len(mv):
+        while done < n:
             k = self.sock.write(mv[done:])
             if k:
                 done += k
