@@ -1,9 +1,10 @@
 """The MQTT link: the one owner of the umqtt.simple client. No other task touches it.
 
 umqtt.simple encodes and sends every packet and parses what arrives (commands go from its callback
-into the inbox), but never waits for the broker: the transport (`transport.Conn`) stops each call once
-its packet is written, and the link waits for CONNACK, SUBACK and PUBACKs itself, with asyncio, so
-nothing here blocks the other tasks, whatever the network does. One connection, in order:
+into the inbox), but never waits for the broker: its calls return once their packet is written (the
+client's wait_msg is replaced by one that hands the wait over; `connect` is stopped by the transport,
+see transport.py), and the link waits for CONNACK, SUBACK and PUBACKs itself, with asyncio, so nothing
+here blocks the other tasks, whatever the network does. One connection, in order:
   dial (TCP, non-blocking, with a deadline) -> CONNECT with the Last Will -> CONNACK -> SUBSCRIBE cmd ->
   SUBACK -> status online -> serve until something fails -> close, back off, again.
 While serving, two coroutines of the link run:
@@ -80,6 +81,7 @@ class Link:
         self.connects = 0
         self.ignored = 0            # messages on topics we do not own (amqtt replays retained ones)
         self._addr = None           # the broker's resolved address, kept: DNS lookups block
+        self._subscribing = False
         self._down = asyncio.Event()
         self._failure = None
         self._last_rx = 0
@@ -91,7 +93,7 @@ class Link:
 
     def _publish(self, kind, body):
         """Send one message at QoS 1 without waiting for its PUBACK; returns its packet id."""
-        if "seq" not in body:
+        if not body.get("seq"):
             # Stamped once, when first sent: seq order is publish order, and a resend keeps its seq.
             self.seq += 1
             body["seq"] = self.seq
@@ -100,16 +102,20 @@ class Link:
         c = self.client
         if c.pid >= 65535:
             c.pid = 0               # umqtt.simple never wraps: the 65,536th id would go out as 0
-        self.conn.stop_reads = True
-        try:
-            # umqtt.simple takes retain BEFORE qos.
-            c.publish(self._topics[kind], json.dumps(body), kind in _RETAINED, 1)
-        except AnswerPending:
-            pass
-        finally:
-            self.conn.stop_reads = False
+        # umqtt.simple takes retain BEFORE qos. It returns once the packet is written (see below).
+        c.publish(self._topics[kind], json.dumps(body), kind in _RETAINED, 1)
         self._last_tx = uptime_ms()
         return c.pid
+
+    def _hand_over_wait(self):
+        # Stands in for wait_msg on the link's client: umqtt.simple's publish() and subscribe() call it
+        # to wait for their PUBACK or SUBACK. publish() is told at once that its PUBACK came (a canned
+        # one from the transport, for the id it just sent) and returns; subscribe() is stopped. The
+        # broker's real answers are the reader's to take, with the class's own wait_msg.
+        if self._subscribing:
+            raise AnswerPending()
+        self.conn.answer_puback(self.client.pid)
+        return _PUBACK
 
     # --- packets in -------------------------------------------------------------------------------
 
@@ -123,7 +129,8 @@ class Link:
     def _take_packet(self):
         """Let the client read the packet that has begun to arrive; finish what it leaves to us.
         Returns the packet type, or None when it was a PUBLISH, a PINGRESP or nothing."""
-        op = self.client.check_msg()
+        self.conn.setblocking(False)
+        op = MQTTClient.wait_msg(self.client)   # the class's own: the instance's hands waits over
         self._last_rx = uptime_ms()
         if op is None or op & 0xF0 == 0x30:
             return None             # a PUBLISH (the callback has it) or a PINGRESP
@@ -171,6 +178,7 @@ class Link:
         c = MQTTClient(self.device_id, cfg.BROKER_HOST, cfg.BROKER_PORT, cfg.BROKER_USER,
                        cfg.BROKER_PASSWORD, cfg.KEEPALIVE_S)   # never keepalive 0: Mosquitto refuses it
         c.set_callback(self._on_message)
+        c.wait_msg = self._hand_over_wait
         c.set_last_will(self._topics["status"],
                         json.dumps({"online": False, "boot": self.boot, "sess": sess}), True, 1)
         self.client = c
@@ -191,13 +199,13 @@ class Link:
             raise MQTTException("connection refused: %s" % _CONNACK_REFUSED.get(ack[3], ack[3]))
         self.sess = sess
         self._last_rx = uptime_ms()
-        self.conn.stop_reads = True
+        self._subscribing = True
         try:
             c.subscribe(self._cmd_topic, 1)
         except AnswerPending:
             pass
         finally:
-            self.conn.stop_reads = False
+            self._subscribing = False
         await self._await_packet(_SUBACK, "SUBACK")
         self._publish("status", {"online": True, "id": self.device_id, "fw": cfg.FIRMWARE,
                                  "ts": uptime_ms()})

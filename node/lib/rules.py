@@ -53,16 +53,3 @@ def apply_command(state, cmd_id, fields):
         state["mode"] = mode
         events.append(_changed(state, {"kind": "mode", "mode": mode, "by": "cmd", "cmd": cmd_id}))
     return events
-
-
-def copy(state):
-    """A snapshot copy: nothing in it is shared with the live state."""
-    b = state["buttons"]
-    p = state["presses"]
-    return {
-        "ver": state["ver"],
-        "led": state["led"],
-        "mode": state["mode"],
-        "buttons": {"a": b["a"], "b": b["b"]},
-        "presses": {"a": p["a"], "b": p["b"]},
-    }

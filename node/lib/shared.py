@@ -53,13 +53,18 @@ class Shared:
             self.readings[name] = value
 
     def _snapshot_locked(self):
-        snap = rules.copy(self.state)
-        snap["lit"] = self.readings["lit"]
-        snap["temp_c"] = self.readings["temp_c"]
-        snap["dropped"] = self.outbox.dropped
-        snap["cmd_dropped"] = self.inbox.dropped
-        snap["ts"] = uptime_ms()
-        return snap
+        st = self.state
+        b = st["buttons"]
+        p = st["presses"]
+        # One literal with every key, the link's envelope (seq, boot, sess) included: a dict that grew
+        # key by key would be copied into a bigger table each time it outgrew the last.
+        return {
+            "seq": 0, "boot": "", "sess": 0, "ts": uptime_ms(), "ver": st["ver"],
+            "led": st["led"], "lit": self.readings["lit"], "mode": st["mode"],
+            "buttons": {"a": b["a"], "b": b["b"]}, "presses": {"a": p["a"], "b": p["b"]},
+            "temp_c": self.readings["temp_c"], "dropped": self.outbox.dropped,
+            "cmd_dropped": self.inbox.dropped,
+        }
 
     async def snapshot(self):
         """A copy of everything, for readers that work outside the lock."""

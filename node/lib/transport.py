@@ -6,10 +6,14 @@ on it, and those only change how `Conn` waits (on the Pico's lwIP, `setblocking(
 clear the timeout). Two waits remain, both bounded by `timeout_ms` and both only reached when the
 peer is mid-packet: the rest of a packet whose first byte has arrived, and room in the send buffer.
 
-`stop_reads`: while set, every read raises `AnswerPending` instead. The link sets
-it around the umqtt calls that would wait for the broker's answer (CONNACK in `connect`, SUBACK in
-`subscribe`, PUBACK in a QoS 1 `publish`): the call returns as soon as its packet is written, and the
-link waits for the answer in its own reader task, with asyncio.
+`stop_reads`: while set, every read raises `AnswerPending` instead. The link sets it around
+umqtt.simple's `connect`, which reads its CONNACK straight from the socket: the call ends as soon as
+CONNECT is written, and the link waits for the CONNACK with asyncio. (Its `publish` and `subscribe`
+wait through `wait_msg`, which the link replaces on its client, see link.py.)
+
+`answer_puback(pid)`: the next two reads return the rest of a PUBACK for `pid` (its length byte,
+then its id) from a buffer allocated once, so umqtt.simple's `publish` returns without waiting and
+without an exception (a raised instance is allocated, or, re-raised, grows its traceback each time).
 """
 
 import select
@@ -23,6 +27,9 @@ _ETIMEDOUT = 110
 
 class AnswerPending(Exception):
     """Raised inside a umqtt.simple call when the answer it would wait for is the link's to wait for."""
+
+
+_PUBACK_LEN = b"\x02"
 
 
 async def readable(sock):
@@ -57,6 +64,8 @@ class Conn:
         self.sock = sock
         self.timeout_ms = timeout_ms
         self.stop_reads = False
+        self._canned = 0                        # reads left of a canned PUBACK
+        self._pid = bytearray(2)
         self._blocking = True
         self._poll = select.poll()              # for the bounded waits inside one packet
         self._poll.register(sock, select.POLLIN)
@@ -80,7 +89,15 @@ class Conn:
             self.sock.close()
             self.sock = None
 
+    def answer_puback(self, pid):
+        self._pid[0] = pid >> 8
+        self._pid[1] = pid & 0xFF
+        self._canned = 2
+
     def read(self, n):
+        if self._canned:
+            self._canned -= 1
+            return self._pid if self._canned == 0 else _PUBACK_LEN
         if self.stop_reads:
             # Whatever the call wanted to read is an answer the link waits for (and must see itself:
             # a PUBACK taken here would be lost to the outbox).

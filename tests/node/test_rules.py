@@ -47,10 +47,3 @@ def test_command_equal_to_state_changes_nothing():
     assert rules.apply_command(s, "c1", {"led": "auto", "mode": "slow"}) == []
     assert rules.apply_command(s, "c2", {"get": True}) == []
     assert s["ver"] == 0
-
-
-def test_copy_shares_nothing():
-    s = rules.initial()
-    c = rules.copy(s)
-    rules.button_edge(s, "a", True)
-    assert c["buttons"]["a"] is False and c["presses"]["a"] == 0 and c["ver"] == 0
