@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test test-docker clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The compose stack (Mosquitto, the node, the monitor) and tests/compose against it, in Docker; removes
+# the containers, network and volumes afterwards, whatever happened. Needs Docker, not `make setup`.
+test-docker:
+	bash docker/test-stack.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
