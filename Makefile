@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup demo test test-docker clean
+.PHONY: setup demo test test-docker bench clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,13 @@ test: setup
 # the containers, network and volumes afterwards, whatever happened. Needs Docker, not `make setup`.
 test-docker:
 	bash docker/test-stack.sh
+
+# Benchmarks, each beside its baseline measured in the same run; results go to docs/benchmarks.md.
+bench: setup
+	$(PY) bench/node_bench.py
+	$(PY) bench/monitor_ingest.py
+	$(PY) bench/monitor_check.py
+	$(PY) bench/monitor_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
