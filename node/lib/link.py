@@ -86,6 +86,12 @@ class Link:
         self._failure = None
         self._last_rx = 0
         self._last_tx = 0
+        self.keepalive_s = cfg.KEEPALIVE_S
+        if not 0 < self.keepalive_s < 65536:
+            # 0 means "no keepalive" to MQTT, and Mosquitto 2.0.12 and newer refuse it; so would we
+            # then never notice a dead link.
+            log("mqtt", "KEEPALIVE_S=%r is not a keepalive (1 to 65535 s); using 30" % (cfg.KEEPALIVE_S,))
+            self.keepalive_s = 30
         self._backoff = Backoff(cfg.RECONNECT_MIN_MS, cfg.RECONNECT_MAX_MS,
                                 lambda: random.getrandbits(16) / 65536)
 
@@ -124,7 +130,9 @@ class Link:
         if topic == self._cmd_topic:
             self.inbox.put(msg)
         else:
+            # amqtt sends a new client the retained messages of every filter any client subscribed to.
             self.ignored += 1
+            log("mqtt", "ignored a message on %r (not subscribed)" % (topic,))
 
     def _take_packet(self):
         """Let the client read the packet that has begun to arrive; finish what it leaves to us.
@@ -176,7 +184,7 @@ class Link:
         self.conn = Conn(sock, timeout_ms)
         sess = self.sess + 1
         c = MQTTClient(self.device_id, cfg.BROKER_HOST, cfg.BROKER_PORT, cfg.BROKER_USER,
-                       cfg.BROKER_PASSWORD, cfg.KEEPALIVE_S)   # never keepalive 0: Mosquitto refuses it
+                       cfg.BROKER_PASSWORD, self.keepalive_s)
         c.set_callback(self._on_message)
         c.wait_msg = self._hand_over_wait
         c.set_last_will(self._topics["status"],
@@ -226,7 +234,7 @@ class Link:
             self._take_packet()
 
     async def _writer(self):
-        keepalive_ms = self.cfg.KEEPALIVE_S * 1000
+        keepalive_ms = self.keepalive_s * 1000
         window = self.cfg.MAX_IN_FLIGHT
         outbox = self.outbox
         while True:
@@ -254,6 +262,9 @@ class Link:
         try:
             await coro
         except LINK_ERRORS as e:
+            self.down(e)
+        except Exception as e:  # anything else from a reader or writer: a new connection, not a hang
+            log("mqtt", "unexpected %s in the link; reconnecting" % _words(e))
             self.down(e)
 
     def down(self, reason):
