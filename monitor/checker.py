@@ -1,162 +1,752 @@
-"""The checker: orders each device's messages by `seq` and finds what is lost, duplicated, out of
-order or inconsistent. Pure: it takes recorded items and returns a `Result`.
+"""The streaming checker: fed what was received, in arrival order, it finds what was lost, duplicated,
+reordered, dropped on the device, inconsistent, unacked or malformed, and says when a node rebooted or
+reconnected. One core for live and offline checking: `record`/`watch` feed it as messages arrive and
+tick it with the wall clock; `check` replays a recording, the arrival times driving the clock.
 
-It owns the envelope rules of docs/protocol.md: per device, per `boot`, the live messages' `seq` must
-run 1, 2, 3, ... in arrival order (a missing number is `lost`, a repeated one a `duplicate`, a lower one
-than already seen `out_of_order`); a new `boot` is a `reboot` (information). Retained messages (replays
-on subscribe) are history: counted, offered to the model, kept out of the live ordering.
+It owns the envelope rules of docs/protocol.md (per device and `boot`, live `seq` runs 1, 2, 3, ... in
+publish order) and the matching of commands (`cmd`) to acks (by `id`); the device model (`init()`,
+`step()`, `parse_command()`: `monitor.model` by default) owns the state rules and is fed each boot's
+messages in `seq` order, with `boot`/`gap` marks where the stream starts or has holes. The checker knows
+nothing of LEDs or buttons.
 
-It is generic over the device model: any object with `init()` and `step(state, message) -> (state,
-problems)` (each problem with `kind`, `detail`, `expected`, `seen`), fed one boot's messages in `seq`
-order. The default is `monitor.model`; the checker knows nothing of LEDs, modes or buttons.
+How a `seq` is judged, per device and boot (every rule bounded in memory, see `Limits`):
+- it is delivered to the model when every lower `seq` has been delivered or called lost;
+- a gap is held open for `reorder_timeout` seconds from the arrival of the first message beyond it; a
+  message filling it in time is `reordered` (recovered, not an error); after that the gap is `lost`,
+  and a message arriving later still is `reordered` with `late` (an error);
+- the same `seq` again is a `duplicate`: an error, unless the copy carries an older `sess` than the
+  boot's newest, i.e. the node resent it after reconnecting (QoS 1 allows that; `resend` in `info`);
+- the first messages of a boot joined midway are held for `reorder_timeout` too, since a lower `seq`
+  may still be on its way; a boot seen from `seq` 1 needs no wait;
+- retained replays are history: counted, shown, and used as the model's baseline when nothing live
+  came before them in that boot, never part of the live ordering.
+
+Findings are emitted (to `on_finding`) as soon as they are certain; `finish()` ends a stream (gaps
+still open are lost, as far as the recording goes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, NamedTuple
 
 from monitor import findings as F
 from monitor import model as default_model
-from monitor.message import KINDS, Malformed, Message, split_topic, try_parse
+from monitor.message import Malformed, Message, parse, split_topic
 from monitor.record import Record
 from monitor.recording import BadLine
 
-
-class Model(Protocol):
-    def init(self) -> Any: ...
-
-    def step(self, state: Any, message: Message) -> tuple[Any, Sequence[Any]]: ...
+REORDER_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 10.0
 
 
-def _ref(message: Message) -> F.Ref:
-    return F.Ref(line=message.line, t=message.t, topic=message.kind, seq=message.seq, ver=message.ver,
-                 retained=message.retained)
+@dataclass(frozen=True)
+class Limits:
+    """The most the checker keeps per device; past these it forgets the oldest (and says so)."""
+
+    boots: int = 4
+    """Boots whose ordering is tracked (older ones are summarised)."""
+    boot_summaries: int = 16
+    pending: int = 1024
+    """Messages held behind a gap; when more arrive the gap is called lost at once."""
+    lost_ranges: int = 32
+    """Recently lost `seq` ranges, to tell a late arrival from a duplicate."""
+    commands: int = 256
+    """Commands waiting for an ack."""
+    rtts: int = 256
 
 
-def _bad_record_ref(record: Record, line: int) -> F.Ref:
-    try:
-        _, kind = split_topic(record.topic)
-    except Malformed:
-        kind = record.topic
-    return F.Ref(line=line, t=record.t, topic=kind, retained=record.retain)
+class Mark(NamedTuple):
+    """An input the checker makes for the model: `boot` (nothing precedes what follows: the node just
+    started) or `gap` (`count` messages are missing here)."""
+
+    kind: str
+    count: int = 0
+    retained: bool = False
+    body: Any = None
+    command: Any = None
+    seq: None = None
 
 
-def _runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
-    """The gaps between sorted distinct `seqs`, as (first missing, last missing)."""
-    return [(a + 1, b - 1) for a, b in zip(seqs, seqs[1:], strict=False) if b > a + 1]
+BOOT = Mark("boot")
+
+_RING = 8  # recently delivered seqs remembered per boot, to show a duplicate's first copy
 
 
-class _Device:
-    """What the checker gathers for one device before judging it."""
+def _ref(m: Message | None) -> F.Ref | None:
+    if m is None:
+        return None
+    return F.Ref(line=m.line, t=m.t, topic=m.kind, seq=m.seq, ver=m.ver, retained=m.retained, sess=m.sess)
+
+
+@dataclass
+class _Sent:
+    """A command seen on the `cmd` topic, waiting for its ack."""
+
+    command: Any
+    t: float
+    ref: F.Ref
+    lost_before: int
+
+
+class Track:
+    """One boot of one device: its live ordering and its model state."""
+
+    __slots__ = ("boot", "first_line", "live", "retained", "seq_first", "seq_last", "sess_first", "sess_max",
+                 "sess_delivered", "start", "hold_until", "next", "pending", "gap_t", "top", "lost", "floor",
+                 "state", "baseline_seq", "last", "last_snap", "will_sess", "ring")
+
+    def __init__(self, boot: str, line: int, state: Any) -> None:
+        self.boot = boot
+        self.first_line = line
+        self.live = 0
+        self.retained = 0
+        self.seq_first: int | None = None
+        self.seq_last: int | None = None
+        self.sess_first: int | None = None
+        self.sess_max: int | None = None          # newest live session
+        self.sess_delivered = 0
+        self.start: int | None = None             # first seq of the live window (None: still holding)
+        self.hold_until: float | None = None
+        self.next: int | None = None              # the next seq to deliver
+        self.pending: dict[int, Message] = {}     # arrived, waiting behind a gap (or the hold)
+        self.gap_t = 0.0                          # when the gap at `next` became visible
+        self.top = 0                              # highest live seq seen
+        self.lost: deque[list[int]] = deque()     # recently lost [lo, hi] ranges
+        self.floor = 0                            # below this, too old to tell late from duplicate
+        self.state = state
+        self.baseline_seq: int | None = None      # retained snapshot the model started from
+        self.last: Message | None = None          # last delivered
+        self.last_snap: Message | None = None     # last snapshot delivered (or the retained baseline)
+        self.will_sess: int | None = None         # session whose Last Will arrived
+        self.ring: list[tuple[Any, ...] | None] = [None] * _RING  # (seq, line, t, kind, ver, sess)
+
+    def summary(self) -> F.BootSummary:
+        return F.BootSummary(self.boot, self.first_line, self.live, self.retained, self.seq_first, self.seq_last,
+                             self.sess_first, self.sess_max)
+
+
+class Device:
+    """What the checker keeps for one device (bounded by `Limits`), and what the live view shows."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.messages: list[Message] = []
-        self.malformed: list[F.Finding] = []
+        self.tracks: OrderedDict[str, Track] = OrderedDict()
+        self.current: Track | None = None
+        self.old_boots: deque[F.BootSummary] = deque()
+        self.counts: dict[str, list[int]] = {}
+        self.tally: dict[str, list[int]] = {}     # kind -> [findings, errors]
+        self.commands: OrderedDict[str, _Sent] = OrderedDict()
+        self.unreadable: deque[_Sent] = deque()
+        self.expired: deque[str] = deque(maxlen=64)
+        self.orphans: deque[tuple[Message, float]] = deque()
+        self.rtts: deque[float] = deque()
+        self.rtt_of: OrderedDict[str, float] = OrderedDict()
+        self.sent = self.acked_ok = self.rejected = self.unacked = self.late_acks = self.evicted = 0
+        self.rtt_max: float | None = None
+        self.snapshots = self.snapshots_checked = 0
+        self.stale_wills = 0
+        self.lost = 0                             # messages called lost, over all boots
+        self.scheduled: float | None = None
+        # the live view
+        self.online: bool | None = None
+        self.last_seen: float | None = None
+        self.messages = 0
+        self.view: dict[str, Any] = {}
+        self.fw: str | None = None
+
+    def finding_counts(self) -> dict[str, int]:
+        return {kind: n for kind, (n, _) in self.tally.items()}
 
 
-def _ordering(device: str, boot: str, live: list[Message], retained: dict[int, Message]) -> list[F.Finding]:
-    """`duplicate`, `out_of_order` and `lost` findings of one boot's live messages (arrival order)."""
-    found: list[F.Finding] = []
-    first: dict[int, Message] = {}
-    top: Message | None = None
-    for m in live:
-        seq = m.seq or 0
-        if seq in first:
-            found.append(F.Finding(F.DUPLICATE, f"seq {seq} received again (first at line {first[seq].line})",
-                                   device, boot, seqs=(seq,), messages=(_ref(first[seq]), _ref(m))))
-            continue
-        if top is not None and seq < (top.seq or 0):
-            found.append(F.Finding(F.OUT_OF_ORDER, f"seq {seq} arrived after seq {top.seq}", device, boot,
-                                   seqs=(seq,), messages=(_ref(m), _ref(top))))
-        first[seq] = m
-        if top is None or seq > (top.seq or 0):
-            top = m
-    if not first:
-        return found
-    known = {**retained, **first}
-    for lo, hi in _runs(sorted(known)):
-        if lo < min(first) or hi > max(first):
-            continue  # outside the live range: published before we subscribed, or history
+class Checker:
+    """The streaming checker (see the module docstring). Not thread-safe: one owner feeds and ticks it."""
+
+    def __init__(self, model: Any = default_model, *, reorder_timeout: float = REORDER_TIMEOUT,
+                 command_timeout: float = COMMAND_TIMEOUT, on_finding: Callable[[F.Finding], None] | None = None,
+                 limits: Limits = Limits()) -> None:
+        self.model = model
+        self.reorder_timeout = reorder_timeout
+        self.command_timeout = command_timeout
+        self.limits = limits
+        self.on_finding = on_finding
+        self.devices: dict[str, Device] = {}
+        self.clock: float | None = None
+        self.started: float | None = None
+        self.lines = 0
+        self.torn = False
+        self.loose_tally: dict[str, list[int]] = {}
+        self._timers: list[tuple[float, int, str]] = []
+        self._timer_seq = 0
+        self._init = model.init()
+
+    # --- findings ------------------------------------------------------------------------------
+
+    def _emit(self, finding: F.Finding) -> None:
+        dev = self.devices.get(finding.device) if finding.device is not None else None
+        tally = dev.tally if dev is not None else self.loose_tally
+        counts = tally.get(finding.kind)
+        if counts is None:
+            counts = tally[finding.kind] = [0, 0]
+        counts[0] += 1
+        counts[1] += finding.error
+        if self.on_finding is not None:
+            self.on_finding(finding)
+
+    def _found(self, kind: str, detail: str, dev: Device, track: Track | None, *refs: F.Ref | None,
+               error: bool = True, **extra: Any) -> None:
+        self._emit(F.Finding(kind, detail, dev.name, track.boot if track is not None else None,
+                             messages=tuple(r for r in refs if r is not None), error=error, **extra))
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def _schedule(self, dev: Device, at: float | None) -> None:
+        if at is None or (dev.scheduled is not None and dev.scheduled <= at):
+            return
+        dev.scheduled = at
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (at, self._timer_seq, dev.name))
+
+    def advance(self, now: float) -> None:
+        """Time is now `now` (epoch seconds): hold-backs, gaps and commands whose time is up are judged."""
+        if self.clock is None or now > self.clock:
+            self.clock = now
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            at, _, name = heapq.heappop(timers)
+            dev = self.devices.get(name)
+            if dev is None or dev.scheduled != at:
+                continue  # superseded by an earlier timer
+            dev.scheduled = None
+            self._expire(dev, now)
+
+    def _expire(self, dev: Device, now: float) -> None:
+        nxt: list[float] = []
+        for track in list(dev.tracks.values()):
+            self._drain(dev, track, now)
+            due = self._due(track)
+            if due is not None:
+                nxt.append(due)
+        limit = self.command_timeout
+        for table in (dev.commands, dev.unreadable):
+            while table:
+                sent = next(iter(table.values())) if isinstance(table, OrderedDict) else table[0]
+                if sent.t + limit > now:
+                    nxt.append(sent.t + limit)
+                    break
+                if isinstance(table, OrderedDict):
+                    cid, _ = table.popitem(last=False)
+                    dev.expired.append(cid)
+                else:
+                    table.popleft()
+                self._unacked(dev, sent)
+        while dev.orphans:
+            ack, t = dev.orphans[0]
+            if t + self.reorder_timeout > now:
+                nxt.append(t + self.reorder_timeout)
+                break
+            dev.orphans.popleft()
+            self._orphan(dev, ack)
+        if nxt:
+            self._schedule(dev, min(nxt))
+
+    def _due(self, track: Track) -> float | None:
+        if not track.pending:
+            return None
+        if track.start is None:
+            return track.hold_until
+        return track.gap_t + self.reorder_timeout
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def feed(self, item: Record | BadLine, line: int = 0) -> None:
+        """One received item, in arrival order; `line` is its line in the recording (0 if none)."""
+        if line > self.lines:
+            self.lines = line
+        if isinstance(item, BadLine):
+            if item.torn:
+                self.torn = True
+            else:
+                self._emit(F.Finding(F.MALFORMED, f"line {item.line}: {item.reason}", messages=(F.Ref(item.line),)))
+            return
+        t = item.t
+        if self.started is None:
+            self.started = t
+        if self._timers and self._timers[0][0] <= t:
+            self.advance(t)
+        elif self.clock is None or t > self.clock:
+            self.clock = t
+        try:
+            m = parse(item, line)
+        except Malformed as exc:
+            self._malformed(item, line, exc)
+            return
+        dev = self.devices.get(m.device)
+        if dev is None:
+            dev = self.devices[m.device] = Device(m.device)
+        counts = dev.counts.get(m.kind)
+        if counts is None:
+            counts = dev.counts[m.kind] = [0, 0]
+        counts[m.retained] += 1
+        dev.messages += 1
+        dev.last_seen = t
+        if m.kind == "cmd":
+            self._command(dev, m, item.payload)
+        elif m.seq is None:
+            self._will(dev, m)
+        elif m.retained:
+            self._retained(dev, m)
+        else:
+            self._live(dev, m)
+
+    def _malformed(self, record: Record, line: int, exc: Malformed) -> None:
+        try:
+            _, kind = split_topic(record.topic)
+        except Malformed:
+            kind = record.topic
+        ref = F.Ref(line=line, t=record.t, topic=kind, retained=record.retain)
+        where = f"line {line}: " if line else ""
+        if exc.device is not None:
+            dev = self.devices.get(exc.device)
+            if dev is None:
+                dev = self.devices[exc.device] = Device(exc.device)
+            dev.messages += 1
+            dev.last_seen = record.t
+            self._emit(F.Finding(F.MALFORMED, f"{where}{kind}: {exc.reason}", exc.device, messages=(ref,)))
+        else:
+            self._emit(F.Finding(F.MALFORMED, f"{where}{exc.reason}", messages=(ref,)))
+
+    # --- boots and sessions ------------------------------------------------------------------------
+
+    def _track(self, dev: Device, m: Message) -> Track | None:
+        """The boot's track; a new one (and a `reboot`) for a boot never seen; None for a retired boot."""
+        track = dev.tracks.get(m.boot)  # type: ignore[arg-type]
+        if track is not None:
+            return track
+        if any(b.boot == m.boot for b in dev.old_boots):
+            return None
+        track = Track(m.boot, m.line, self._init)  # type: ignore[arg-type]
+        previous = dev.current
+        dev.tracks[m.boot] = track  # type: ignore[index]
+        dev.current = track
+        if len(dev.tracks) > self.limits.boots:
+            _, old = dev.tracks.popitem(last=False)
+            self._close_track(dev, old)
+        if previous is not None:
+            gone = " after its Last Will" if previous.will_sess is not None else ""
+            self._found(F.REBOOT, f"new boot {m.boot} (after {previous.boot}{gone})", dev, track, _ref(m),
+                        error=False)
+        return track
+
+    def _close_track(self, dev: Device, track: Track) -> None:
+        """A boot leaves the bounded table: whatever it still holds is judged now."""
+        if track.pending:
+            self._release(dev, track)
+            self._drain(dev, track, float("inf"), "its boot was retired from the monitor's table")
+        dev.old_boots.append(track.summary())
+        while len(dev.old_boots) > self.limits.boot_summaries:
+            dev.old_boots.popleft()
+
+    def _will(self, dev: Device, m: Message) -> None:
+        track = dev.tracks.get(m.boot)  # type: ignore[arg-type]
+        if track is None or track is not dev.current:
+            dev.stale_wills += 1  # an old boot's goodbye, arriving after the node came back
+            return
+        if track.sess_max is not None and m.sess < track.sess_max:  # type: ignore[operator]
+            dev.stale_wills += 1  # an old session's goodbye, after the node reconnected
+            return
+        track.will_sess = m.sess
+        dev.online = False
+
+    # --- retained ------------------------------------------------------------------------------------
+
+    def _retained(self, dev: Device, m: Message) -> None:
+        track = self._track(dev, m)
+        if track is None:
+            return  # history of a boot long gone
+        track.retained += 1
+        if track.sess_first is None:
+            track.sess_first = m.sess
+        if track.next is None and track.live == 0:
+            self._show(dev, track, m)
+        if m.kind == "state" and track.next is None and track.start is None:
+            state, problems = self.model.step(track.state, m)
+            if state is not track.state and track.baseline_seq is None:
+                track.baseline_seq = m.seq
+                track.last_snap = m
+            track.state = state
+            self._problems(dev, track, m, problems)
+
+    # --- live ordering -------------------------------------------------------------------------------
+
+    def _live(self, dev: Device, m: Message) -> None:
+        track = dev.current
+        if track is None or track.boot != m.boot:
+            track = self._track(dev, m)
+        seq: int = m.seq  # type: ignore[assignment]
+        if track is not None and seq == track.next and not track.pending and m.sess == track.sess_max \
+                and m.kind != "ack":
+            # The common case, in short: the next in line, in the same session, nothing waiting (so every
+            # live seq seen so far is below it: it is the new `seq_last`, and `seq_first` stands).
+            track.live += 1
+            track.seq_last = track.top = seq
+            track.next = seq + 1
+            self._deliver(dev, track, m)
+            self._show(dev, track, m)
+            return
+        if track is None:
+            self._emit(F.Finding(F.REORDERED, f"seq {seq} of boot {m.boot} arrived after the device had moved on "
+                                              f"to {len(dev.tracks)} newer boots (too old to tell a late message "
+                                              "from a duplicate)", dev.name, m.boot, seqs=(seq,),
+                                 messages=(_ref(m),), info={"late": True}))  # type: ignore[arg-type]
+            return
+        track.live += 1
+        if track.seq_first is None or seq < track.seq_first:
+            track.seq_first = seq
+        if track.seq_last is None or seq > track.seq_last:
+            track.seq_last = seq
+        sess: int = m.sess  # type: ignore[assignment]
+        if track.sess_first is None:
+            track.sess_first = sess
+        if track.sess_max is None:
+            track.sess_max = sess
+        elif sess > track.sess_max:
+            after = " after its Last Will" if track.will_sess is not None and track.will_sess >= track.sess_max else ""
+            self._found(F.RECONNECT, f"new MQTT session {sess} (was {track.sess_max}){after}", dev, track, _ref(m),
+                        error=False)
+            track.sess_max = sess
+        nxt = track.next
+        if (nxt is not None and seq < nxt) or seq in track.pending:
+            self._again(dev, track, m, seq)
+            return
+        if m.kind == "ack":
+            m = self._match_ack(dev, m)
+        if seq == nxt and not track.pending:  # the common case: next in line
+            track.top = seq
+            track.next = seq + 1
+            self._deliver(dev, track, m)
+            self._show(dev, track, m)
+            return
+        if seq < track.top:
+            resent = " (resent after a reconnect)" if sess < track.sess_max else ""
+            self._found(F.REORDERED, f"seq {seq} arrived after seq {track.top}{resent}", dev, track, _ref(m),
+                        error=False, seqs=(seq,), info={"recovered": True, "resend": bool(resent)})
+        else:
+            track.top = seq
+            self._show(dev, track, m)
+        if not track.pending:
+            track.gap_t = m.t
+        track.pending[seq] = m
+        if track.start is None:
+            if seq == 1 or (track.baseline_seq is not None and seq == track.baseline_seq + 1):
+                self._release(dev, track)
+            elif track.hold_until is None:
+                track.hold_until = m.t + self.reorder_timeout
+        self._drain(dev, track, self.clock or m.t)
+        if len(track.pending) > self.limits.pending:
+            self._release(dev, track)
+            self._drain(dev, track, self.clock or m.t)
+            while len(track.pending) > self.limits.pending:
+                self._lose_gap(dev, track, f"more than {self.limits.pending} messages waited behind it")
+        self._schedule(dev, self._due(track))
+
+    def _again(self, dev: Device, track: Track, m: Message, seq: int) -> None:
+        """A `seq` at or below what was delivered, or already waiting: late, or a duplicate."""
+        for span in track.lost:
+            if span[0] <= seq <= span[1]:
+                self._unlose(track, span, seq)
+                self._found(F.REORDERED, f"seq {seq} arrived after it was called lost (reorder timeout "
+                                         f"{self.reorder_timeout:g} s)", dev, track, _ref(m), seqs=(seq,),
+                            info={"late": True})
+                return
+        if track.start is not None and seq < track.start:
+            self._found(F.REORDERED, f"seq {seq} arrived after this boot's live window began at seq {track.start} "
+                                     f"(reorder timeout {self.reorder_timeout:g} s)", dev, track, _ref(m),
+                        seqs=(seq,), info={"late": True})
+            return
+        resend = m.sess < (track.sess_max or 0)  # type: ignore[operator]
+        first = _ref(track.pending.get(seq))
+        slot = track.ring[seq % _RING]
+        if first is None and slot is not None and slot[0] == seq:
+            first = F.Ref(line=slot[1], t=slot[2], topic=slot[3], seq=seq, ver=slot[4], sess=slot[5])
+        old = " (too old to tell a duplicate from a late message)" if seq < track.floor else ""
+        why = f" (resent with its session {m.sess} after the node reconnected)" if resend else ""
+        self._found(F.DUPLICATE, f"seq {seq} received again{why}{old}", dev, track,
+                    first, _ref(m), seqs=(seq,), error=not resend,
+                    info={"resend": resend})
+
+    def _unlose(self, track: Track, span: list[int], seq: int) -> None:
+        lo, hi = span
+        track.lost.remove(span)
+        if lo < seq:
+            track.lost.append([lo, seq - 1])
+        if seq < hi:
+            track.lost.append([seq + 1, hi])
+
+    def _release(self, dev: Device, track: Track) -> None:
+        """End the hold-back at a boot's start: the live window begins at the lowest `seq` that came."""
+        if track.start is not None or not track.pending:
+            return
+        start = min(track.pending)
+        track.start = track.next = track.floor = start
+        track.hold_until = None
+        if start == 1:
+            track.state, _ = self.model.step(track.state, BOOT)
+            track.baseline_seq = None
+        elif track.baseline_seq is not None and start > track.baseline_seq + 1:
+            track.state, _ = self.model.step(track.state, Mark("gap", start - track.baseline_seq - 1))
+        track.gap_t = min(m.t for m in track.pending.values())
+
+    def _drain(self, dev: Device, track: Track, now: float, why: str | None = None) -> None:
+        """Deliver what is next in line; call gaps lost whose time is up."""
+        if track.start is None:
+            if track.hold_until is None or now < track.hold_until or not track.pending:
+                return
+            self._release(dev, track)
+        pending = track.pending
+        while pending:
+            m = pending.pop(track.next, None)  # type: ignore[arg-type]
+            if m is not None:
+                track.next += 1  # type: ignore[operator]
+                self._deliver(dev, track, m)
+                if pending and track.next not in pending:
+                    track.gap_t = min(p.t for p in pending.values())
+                continue
+            if now < track.gap_t + self.reorder_timeout:
+                return
+            self._lose_gap(dev, track, why)
+
+    def _lose_gap(self, dev: Device, track: Track, why: str | None) -> None:
+        """Call the gap at `next` lost (everything up to the lowest waiting `seq`)."""
+        lo: int = track.next  # type: ignore[assignment]
+        after = track.pending[min(track.pending)]
+        hi: int = after.seq - 1  # type: ignore[operator]
         count = hi - lo + 1
         seqs = tuple(range(lo, min(hi, lo + F.SEQS_LISTED - 1) + 1))
         span = f"seq {lo}" if count == 1 else f"seq {lo}..{hi} ({count} messages)"
-        found.append(F.Finding(F.LOST, f"{span} never received", device, boot, seqs=seqs, count=count,
-                               messages=(_ref(known[lo - 1]), _ref(known[hi + 1]))))
-    return found
+        waited = (self.clock or after.t) - track.gap_t
+        reason = f": {why}" if why else f" within {self.reorder_timeout:g} s"
+        dev.lost += count
+        self._found(F.LOST, f"{span} never received{reason}", dev, track, _ref(track.last), _ref(after),
+                    seqs=seqs, count=count, info={"waited_s": round(max(waited, 0.0), 3)})
+        track.lost.append([lo, hi])
+        if len(track.lost) > self.limits.lost_ranges:
+            track.floor = max(track.floor, track.lost.popleft()[1] + 1)
+        track.state, _ = self.model.step(track.state, Mark("gap", count))
+        track.next = hi + 1
+        pending = track.pending
+        while track.next in pending:
+            m = pending.pop(track.next)
+            track.next += 1
+            self._deliver(dev, track, m)
+        if pending:
+            track.gap_t = min(p.t for p in pending.values())
 
+    # --- delivery to the model -----------------------------------------------------------------------
 
-def _consistency(model: Model | ModuleType, device: str, boot: str, live: list[Message],
-                 retained: list[Message]) -> list[F.Finding]:
-    """The model's problems with one boot: first copy of each `seq` (live before retained), in `seq` order."""
-    first: dict[int, Message] = {}
-    for m in (*live, *retained):
-        first.setdefault(m.seq or 0, m)
-    found: list[F.Finding] = []
-    state = model.init()
-    for seq in sorted(first):
-        m = first[seq]
-        state, problems = model.step(state, m)
+    def _deliver(self, dev: Device, track: Track, m: Message) -> None:
+        seq: int = m.seq  # type: ignore[assignment]
+        track.ring[seq % _RING] = (seq, m.line, m.t, m.kind, m.ver, m.sess)
+        if m.sess < track.sess_delivered:  # type: ignore[operator]
+            self._found(F.INCONSISTENT, f"seq {seq} carries session {m.sess}, but an earlier seq already "
+                                        f"carried session {track.sess_delivered}: sessions only rise",
+                        dev, track, _ref(track.last), _ref(m), seqs=(seq,),
+                        expected={"sess": f">= {track.sess_delivered}"}, seen={"sess": m.sess})
+        else:
+            track.sess_delivered = m.sess  # type: ignore[assignment]
+        if track.baseline_seq is not None and seq <= track.baseline_seq:
+            track.last = m
+            return  # already reflected in the retained snapshot the model started from
+        state = track.state
+        is_snapshot = m.kind == "state"
+        if is_snapshot:
+            dev.snapshots += 1
+            dev.snapshots_checked += getattr(state, "ver", None) is not None
+        state, problems = self.model.step(state, m)
+        track.state = state
+        if problems:
+            self._problems(dev, track, m, problems)
+        track.last = m
+        if is_snapshot:
+            track.last_snap = m
+
+    def _problems(self, dev: Device, track: Track, m: Message, problems: Iterable[Any]) -> None:
+        ref = _ref(m)
+        what = f"{m.kind} seq {m.seq}" + (f" ver {m.ver}" if m.ver is not None else "")
+        where = f"{what}{' (retained)' if m.retained else ''}"
         for p in problems:
-            what = f"{m.kind} seq {m.seq}" + (f" ver {m.ver}" if m.ver is not None else "")
-            found.append(F.Finding(p.kind, f"{what}{' (retained)' if m.retained else ''}: {p.detail}", device,
-                                   boot, seqs=(seq,), messages=(_ref(m),), expected=p.expected, seen=p.seen))
-    return found
+            info = dict(p.info or {})
+            cid = info.get("command")
+            if cid is not None and cid in dev.rtt_of:
+                info["rtt_ms"] = dev.rtt_of[cid]
+            refs = (_ref(track.last_snap), ref) if m.kind == "state" and track.last_snap is not m else (ref,)
+            self._emit(F.Finding(p.kind, f"{where}: {p.detail}", dev.name, track.boot, seqs=(m.seq,) if m.seq else (),
+                                 messages=tuple(r for r in refs if r is not None), expected=p.expected, seen=p.seen,
+                                 info=info, error=True,
+                                 count=int(info.get("count", 1))))
+
+    # --- commands ------------------------------------------------------------------------------------
+
+    def _command(self, dev: Device, m: Message, payload: bytes) -> None:
+        command = self.model.parse_command(payload)
+        sent = _Sent(command, m.t, _ref(m), dev.lost)
+        dev.sent += 1
+        cid = command.id
+        for i, (ack, _) in enumerate(dev.orphans):  # its ack overtook it
+            if ack.body.get("id") == cid:
+                del dev.orphans[i]
+                self._matched(dev, sent, ack)
+                return
+        if cid is None:
+            dev.unreadable.append(sent)
+            if len(dev.unreadable) > self.limits.commands:
+                dev.unreadable.popleft()
+                dev.evicted += 1
+        else:
+            if cid in dev.commands:
+                del dev.commands[cid]  # the id used again: the newer command is the one acked next
+            dev.commands[cid] = sent
+            if len(dev.commands) > self.limits.commands:
+                dev.commands.popitem(last=False)
+                dev.evicted += 1
+        self._schedule(dev, m.t + self.command_timeout)
+
+    def _match_ack(self, dev: Device, m: Message) -> Message:
+        body = m.body
+        cid = body.get("id")
+        if isinstance(cid, str):
+            sent = dev.commands.pop(cid, None)
+        elif cid is None and "id" in body and dev.unreadable:
+            sent = dev.unreadable.popleft()
+        else:
+            sent = None
+        if sent is None:
+            if isinstance(cid, str) and cid in dev.expired:
+                dev.late_acks += 1
+            elif cid is None or isinstance(cid, str):
+                dev.orphans.append((m, m.t))
+                if len(dev.orphans) > self.limits.commands:
+                    self._orphan(dev, dev.orphans.popleft()[0])
+                self._schedule(dev, m.t + self.reorder_timeout)
+            return m
+        return self._matched(dev, sent, m)
+
+    def _matched(self, dev: Device, sent: _Sent, ack: Message) -> Message:
+        rtt = round((ack.t - sent.t) * 1000.0, 3)
+        body = ack.body
+        if body.get("ok") is True:
+            dev.acked_ok += 1
+        else:
+            dev.rejected += 1
+        dev.rtts.append(rtt)
+        if len(dev.rtts) > self.limits.rtts:
+            dev.rtts.popleft()
+        dev.rtt_max = rtt if dev.rtt_max is None else max(dev.rtt_max, rtt)
+        key = sent.command.id if sent.command.id is not None else "null"
+        dev.rtt_of[key] = rtt
+        if len(dev.rtt_of) > 64:
+            dev.rtt_of.popitem(last=False)
+        return Message(ack.device, ack.kind, ack.t, ack.retained, body, ack.boot, ack.sess, ack.seq, ack.ver, ack.line,
+                       sent.command)  # `replace(ack, command=...)`, built directly (every ack)
+
+    def _unacked(self, dev: Device, sent: _Sent) -> None:
+        dev.unacked += 1
+        cid = sent.command.id
+        offline = " (the device is offline)" if dev.online is False else ""
+        if dev.lost > sent.lost_before:
+            offline += f" ({dev.lost - sent.lost_before} message(s) from the device were lost meanwhile: " \
+                       "the ack may be among them)"
+        self._found(F.UNACKED, f"command {cid!r} got no ack within {self.command_timeout:g} s{offline}",
+                    dev, dev.current, sent.ref, info={"command": cid, "rtt_ms": None,
+                                                      "timeout_s": self.command_timeout})
+
+    def _orphan(self, dev: Device, ack: Message) -> None:
+        if self.started is not None and ack.t - self.started <= self.command_timeout:
+            return  # the command may have gone out before the monitor started listening
+        cid = ack.body.get("id")
+        self._found(F.INCONSISTENT, f"ack seq {ack.seq} answers command {cid!r}, which never appeared on "
+                                    f"pico/{dev.name}/cmd", dev, dev.tracks.get(ack.boot),  # type: ignore[arg-type]
+                    _ref(ack), seqs=(ack.seq,), info={"command": cid},  # type: ignore[arg-type]
+                    expected={"command": "seen before its ack"}, seen={"ack": {"id": cid}})
+
+    # --- the live view -------------------------------------------------------------------------------
+
+    def _show(self, dev: Device, track: Track, m: Message) -> None:
+        if track is not dev.current:
+            return
+        body = m.body
+        kind = m.kind
+        if kind == "state":
+            dev.view = body
+        elif kind == "status":
+            dev.online = body.get("online") is True
+            if isinstance(body.get("fw"), str):
+                dev.fw = body["fw"]
+            return
+        if not m.retained:
+            dev.online = True
+
+    # --- the end -------------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """The stream ended: open holds and gaps are judged now (lost, as far as it goes)."""
+        for dev in self.devices.values():
+            for track in list(dev.tracks.values()):
+                self._release(dev, track)
+                self._drain(dev, track, float("inf"), "the stream ended first")
+            while dev.orphans:
+                self._orphan(dev, dev.orphans.popleft()[0])
+
+    def summaries(self, dev: Device) -> tuple[F.BootSummary, ...]:
+        return (*dev.old_boots, *(t.summary() for t in dev.tracks.values()))
+
+    def command_summary(self, dev: Device) -> F.CommandSummary:
+        rtts = sorted(dev.rtts)
+        median = rtts[len(rtts) // 2] if rtts else None
+        waiting = len(dev.commands) + len(dev.unreadable)
+        return F.CommandSummary(dev.sent, dev.acked_ok, dev.rejected, dev.unacked, waiting, dev.late_acks,
+                                dev.rtt_max, median)
+
+    def result(self, kept: dict[str | None, list[F.Finding]]) -> F.Result:
+        """The whole check so far, with the findings `kept` (per device; None: belonging to none)."""
+        reports = []
+        for name in sorted(self.devices):
+            dev = self.devices[name]
+            reports.append(F.DeviceReport(
+                device=name, counts={k: (v[0], v[1]) for k, v in dev.counts.items()},
+                boots=self.summaries(dev), findings=tuple(kept.get(name, ())),
+                tally={k: (v[0], v[1]) for k, v in dev.tally.items()}, commands=self.command_summary(dev),
+                snapshots_checked=dev.snapshots_checked, snapshots=dev.snapshots, online=dev.online))
+        return F.Result(lines=self.lines, devices=tuple(reports), findings=tuple(kept.get(None, ())), torn=self.torn,
+                        reorder_timeout=self.reorder_timeout, command_timeout=self.command_timeout)
 
 
-def _judge(dev: _Device, model: Model | ModuleType) -> F.DeviceReport:
-    counts = {kind: [0, 0] for kind in KINDS}
-    boots: dict[str, list[Message]] = {}
-    for m in dev.messages:
-        counts[m.kind][1 if m.retained else 0] += 1
-        if m.boot is not None:
-            boots.setdefault(m.boot, []).append(m)
-    found = list(dev.malformed)
-    summaries = []
-    previous = None
-    for boot, msgs in boots.items():
-        if previous is not None:
-            found.append(F.Finding(F.REBOOT, f"new boot {boot} (after {previous})", dev.name, boot,
-                                   messages=(_ref(msgs[0]),)))
-        previous = boot
-        live = [m for m in msgs if not m.retained and m.seq is not None]
-        retained = [m for m in msgs if m.retained and m.seq is not None]
-        found += _ordering(dev.name, boot, live, {m.seq or 0: m for m in reversed(retained)})
-        found += _consistency(model, dev.name, boot, live, retained)
-        seqs = [m.seq for m in live if m.seq is not None]
-        summaries.append(F.BootSummary(boot, msgs[0].line, len(live), len(retained),
-                                       min(seqs) if seqs else None, max(seqs) if seqs else None))
-    order = {kind: i for i, kind in enumerate(F.KINDS)}
-    found.sort(key=lambda f: (f.line, order.get(f.kind, len(order))))
-    return F.DeviceReport(dev.name, {k: (v[0], v[1]) for k, v in counts.items() if v != [0, 0]},
-                          tuple(summaries), tuple(found))
+class Keeper:
+    """Keeps the first `limit` findings of each device (and of none) for a report; counts are kept by
+    the checker, so nothing is lost from the totals when findings are left out."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.limit = limit
+        self.kept: dict[str | None, list[F.Finding]] = {}
+
+    def __call__(self, finding: F.Finding) -> None:
+        found = self.kept.setdefault(finding.device, [])
+        if len(found) < self.limit:
+            found.append(finding)
 
 
-def check(items: Iterable[Record | BadLine], model: Model | ModuleType = default_model) -> F.Result:
-    """Check a recording: item N is line N (as `monitor.recording.read()` returns them)."""
-    devices: dict[str, _Device] = {}
-    loose: list[F.Finding] = []
-    lines = 0
+def check(items: Iterable[Record | BadLine], model: Any | ModuleType = default_model, *,
+          reorder_timeout: float = REORDER_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
+          keep: int = 1000, limits: Limits = Limits()) -> F.Result:
+    """Check a whole recording: item N is line N (as `monitor.recording.read()` returns them)."""
+    keeper = Keeper(keep)
+    checker = Checker(model, reorder_timeout=reorder_timeout, command_timeout=command_timeout,
+                      on_finding=keeper, limits=limits)
     for line, item in enumerate(items, start=1):
-        lines = line
-        if isinstance(item, BadLine):
-            if item.torn:
-                loose.append(F.Finding(F.TORN, f"line {item.line}: last line torn ({item.reason}), ignored",
-                                       messages=(F.Ref(item.line),)))
-            else:
-                loose.append(F.Finding(F.MALFORMED, f"line {item.line}: {item.reason}", messages=(F.Ref(item.line),)))
-            continue
-        parsed = try_parse(item, line)
-        if isinstance(parsed, Malformed):
-            finding = F.Finding(F.MALFORMED, f"line {line}: {parsed.reason}", parsed.device,
-                                messages=(_bad_record_ref(item, line),))
-            if parsed.device is None:
-                loose.append(finding)
-            else:
-                devices.setdefault(parsed.device, _Device(parsed.device)).malformed.append(finding)
-            continue
-        devices.setdefault(parsed.device, _Device(parsed.device)).messages.append(parsed)
-    reports = tuple(_judge(dev, model) for dev in sorted(devices.values(), key=lambda d: d.name))
-    return F.Result(lines=lines, devices=reports, findings=tuple(loose))
+        checker.feed(item, line)
+    checker.finish()
+    return checker.result(keeper.kept)

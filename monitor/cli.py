@@ -1,4 +1,5 @@
-"""The command line: `python -m monitor record|check|send ...`, one small `do_<command>` handler each.
+"""The command line: `python -m monitor record|watch|check|send|fleet ...`, one small `do_<command>`
+handler each.
 
 Errors are printed as `monitor: <message>` on stderr. Exit status: 2 for usage errors (and, for `send`,
 for no ack or no broker), 1 for a failed check / rejected command / unreachable broker while recording,
@@ -18,6 +19,8 @@ from typing import NoReturn
 
 from monitor import checker, command, recording, report, summary
 from monitor.errors import AckTimeout, BrokerError, MonitorError, RecordingError, UsageError
+from monitor.findings import Finding
+from monitor.live import Session, tally_text
 from monitor.mqtt import DEFAULT_BROKER, parse_broker
 from monitor.record import Record
 from monitor.subscriber import Subscriber
@@ -56,22 +59,69 @@ def _device(text: str) -> str:
     return text
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m monitor", description="Record, check and command Pico nodes over MQTT.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{record,check,send}")
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
 
-    p = sub.add_parser("record", help="record every pico/+/# message to a JSON Lines file")
+
+def _fault(text: str) -> tuple[str, float]:
+    from monitor.fleet import FAULTS
+
+    kind, sep, rate = text.partition("=")
+    if kind not in FAULTS:
+        raise argparse.ArgumentTypeError(f"unknown fault {kind!r} (one of: {', '.join(FAULTS)})")
+    try:
+        value = float(rate) if sep else 0.01
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (KIND=RATE, e.g. lost=0.01)") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a fault rate is a probability in (0, 1]: {text!r}")
+    return kind, value
+
+
+def _timeouts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reorder-timeout", type=_seconds, default=checker.REORDER_TIMEOUT, metavar="S",
+                   help=f"how long a seq gap stays open before it is lost (default {checker.REORDER_TIMEOUT:g})")
+    p.add_argument("--command-timeout", type=_seconds, default=checker.COMMAND_TIMEOUT, metavar="S",
+                   help=f"how long a command may wait for its ack (default {checker.COMMAND_TIMEOUT:g})")
+
+
+def _listening(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
     p.add_argument("--out", metavar="FILE", help="recording to append to (default recordings/<date-time>.jsonl)")
     p.add_argument("--for", dest="duration", type=_seconds, metavar="SECONDS", help="stop after this long")
-    p.add_argument("--quiet", action="store_true", help="do not print a line per message")
     p.add_argument("--reconnect-for", type=_seconds, default=10.0, metavar="SECONDS",
                    help="after losing the broker, give up if not back within this long (default 10)")
+    p.add_argument("--session", metavar="NAME", help="a persistent MQTT session (client id NAME): the broker "
+                                                     "keeps messages for it while it is away")
+    _timeouts(p)
 
-    p = sub.add_parser("check", help="check a recording: lost, duplicate, out-of-order, inconsistent messages")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m monitor", description="Record, watch, check and command Pico nodes over MQTT.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{record,watch,check,send,fleet}")
+
+    p = sub.add_parser("record", help="record every pico/+/# message to a JSON Lines file, checking it live")
+    _listening(p)
+    p.add_argument("--quiet", action="store_true", help="print nothing per message or finding")
+
+    p = sub.add_parser("watch", help="a live table of every device, recording and checking at the same time")
+    _listening(p)
+    p.add_argument("--rows", type=_count, metavar="N", help="devices shown at most (default: what fits)")
+    p.add_argument("--refresh", type=_seconds, default=0.25, metavar="S", help="redraw period (default 0.25)")
+
+    p = sub.add_parser("check", help="check a recording: lost, duplicate, reordered, inconsistent, ... messages")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
+    p.add_argument("--keep", type=_count, default=1000, metavar="N",
+                   help="findings listed per device at most (all are counted; default 1000)")
+    _timeouts(p)
 
     p = sub.add_parser("send", help="send a command to a node and wait for its ack")
     p.add_argument("device", type=_device, metavar="ID", help="the device id (the <id> in pico/<id>/cmd)")
@@ -83,6 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
     p.add_argument("--timeout", type=_seconds, default=command.DEFAULT_TIMEOUT, metavar="S",
                    help=f"how long to wait for the ack (default {command.DEFAULT_TIMEOUT:g})")
+
+    p = sub.add_parser("fleet", help="simulate N devices publishing the protocol, with injected faults")
+    p.add_argument("devices", type=_count, metavar="N")
+    p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
+                   help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    p.add_argument("--out", metavar="FILE", help="write a recording instead of publishing (no broker)")
+    p.add_argument("--messages", type=_count, default=10_000, metavar="M", help="publish about M messages "
+                                                                                  "(default 10000)")
+    p.add_argument("--rate", type=float, default=0.0, metavar="R", help="messages per second (default 0: flat out)")
+    p.add_argument("--for", dest="duration", type=_seconds, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE",
+                   help="inject a fault at RATE per action, e.g. lost=0.01 (repeatable)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--prefix", type=_device, default="fleet-", help="device ids are PREFIX00000, ... "
+                                                                     "(default fleet-)")
+    p.add_argument("--qos", type=int, choices=(0, 1), default=1, help="publish QoS (default 1)")
+    p.add_argument("--manifest", metavar="FILE", help="write what was injected, as JSON")
     return parser
 
 
@@ -101,25 +168,28 @@ def _printer() -> Callable[[Record], None]:
     return show
 
 
-def do_record(args: argparse.Namespace) -> int:
+def _live(args: argparse.Namespace, on_record: Callable[[Record], None] | None,
+          on_finding: Callable[[Finding], None] | None) -> tuple[Session, Path, bool]:
     path = Path(args.out) if args.out else recording.default_path()
     existed = path.exists()
     writer = recording.Writer(path)
-    show = None if args.quiet else _printer()
+    session = Session(writer, reorder_timeout=args.reorder_timeout, command_timeout=args.command_timeout,
+                      on_record=on_record, on_finding=on_finding)
+    return session, path, existed
 
-    def sink(record: Record) -> None:
-        writer.write(record)
-        if show is not None:
-            show(record)
 
+def _listen(args: argparse.Namespace, session: Session, path: Path, existed: bool,
+            on_subscribed: Callable[[], None], wait: Callable[[Subscriber], str] | None = None) -> int:
+    """Subscribe and feed `session` until stopped; the closing lines on stderr. The exit status."""
     subscribed = False
 
     def announce() -> None:
         nonlocal subscribed
         subscribed = True
-        say(f"recording {path}")
+        on_subscribed()
 
-    sub = Subscriber(args.broker, sink, reconnect_for=args.reconnect_for, notice=say)
+    sub = Subscriber(args.broker, session.receive, reconnect_for=args.reconnect_for, notice=say,
+                     session=args.session, tick=session.tick)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         sub.stop()
@@ -127,28 +197,83 @@ def do_record(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     status, ended = 0, ""
     try:
-        ended = sub.run(args.duration, on_subscribed=announce)
+        ended = sub.run(args.duration, on_subscribed=announce) if wait is None else wait(sub)
     except MonitorError as exc:
         say(str(exc))
         status = 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        writer.close()
-    if not subscribed and not existed and writer.count == 0:
+        session.writer.close()
+    count = session.writer.count
+    if not subscribed and not existed and count == 0:
         path.unlink(missing_ok=True)
         return status
-    say(f"recorded {writer.count} message{'' if writer.count == 1 else 's'} to {path}"
-        + (f" ({ended})" if ended else ""))
+    tally = session.tally()
+    errors = sum(e for _, e in tally.values())
+    say(f"checked live: {tally_text(tally)}" + (f" ({errors} error{'' if errors == 1 else 's'})" if errors else ""))
+    say(f"recorded {count} message{'' if count == 1 else 's'} to {path}" + (f" ({ended})" if ended else ""))
     return status
+
+
+def do_record(args: argparse.Namespace) -> int:
+    show = None if args.quiet else _printer()
+    found = None if args.quiet else _finding_printer()
+    session, path, existed = _live(args, show, found)
+    return _listen(args, session, path, existed, lambda: say(f"recording {path}"))
+
+
+def _finding_printer() -> Callable[[Finding], None]:
+    broken = False
+
+    def show(finding: Finding) -> None:
+        nonlocal broken
+        if broken:
+            return
+        try:
+            print(report.finding_line(finding), flush=True)
+        except (OSError, ValueError):
+            broken = True
+
+    return show
+
+
+def do_watch(args: argparse.Namespace) -> int:
+    from monitor.watch import Watch
+
+    session, path, existed = _live(args, None, None)
+    return Watch(session, path, rows=args.rows, refresh=args.refresh, duration=args.duration).run(
+        lambda on_subscribed, wait: _listen(args, session, path, existed, on_subscribed, wait))
+
+
+def do_fleet(args: argparse.Namespace) -> int:
+    from monitor.fleet import Fleet
+    from monitor.fleet_publish import publish, write
+
+    fleet = Fleet(args.devices, seed=args.seed, faults=dict(args.fault), prefix=args.prefix)
+    if args.out:
+        count = write(fleet, args.out, args.messages, rate=args.rate)
+        where = args.out
+    else:
+        count = publish(fleet, args.broker, args.messages, rate=args.rate, duration=args.duration, qos=args.qos,
+                        notice=say)
+        where = args.broker
+    if args.manifest:
+        try:
+            Path(args.manifest).write_text(json.dumps(fleet.manifest(), indent=1) + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.manifest}: {exc.strerror or exc}") from None
+    say(f"fleet: {args.devices} device(s), {count} messages to {where}, "
+        f"{len(fleet.injected)} fault(s) injected")
+    return 0
 
 
 def do_check(args: argparse.Namespace) -> int:
     try:
-        items = recording.read(args.file)
+        result = checker.check(recording.iter_items(args.file), reorder_timeout=args.reorder_timeout,
+                               command_timeout=args.command_timeout, keep=args.keep)
     except RecordingError as exc:
         raise UsageError(str(exc)) from None
-    result = checker.check(items)
     render = report.json_text if args.json else report.text
     sys.stdout.write(render(result, args.file))
     return 0 if result.ok else 1
@@ -184,8 +309,10 @@ def do_send(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "record": do_record,
+    "watch": do_watch,
     "check": do_check,
     "send": do_send,
+    "fleet": do_fleet,
 }
 
 

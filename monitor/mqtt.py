@@ -23,6 +23,7 @@ from monitor.record import Record
 DEFAULT_PORT = 1883
 DEFAULT_BROKER = f"localhost:{DEFAULT_PORT}"
 CONNECT_TIMEOUT = 5.0
+_WANTED_CACHE = 100_000
 KEEPALIVE_S = 30
 
 
@@ -72,7 +73,8 @@ class Link:
     """
 
     def __init__(self, broker: str, name: str = "monitor", *, on_record: Callable[[Record], None] | None = None,
-                 on_change: Callable[[], None] | None = None, reconnect: bool = False) -> None:
+                 on_change: Callable[[], None] | None = None, reconnect: bool = False,
+                 session: str | None = None) -> None:
         self.host, self.port = parse_broker(broker)
         self.address = f"{self.host}:{self.port}"
         self._on_record = on_record
@@ -83,6 +85,7 @@ class Link:
         self._lost: str | None = None
         self._subacks: dict[int, list[mqtt.ReasonCode]] = {}
         self._subscriptions: list[tuple[str, int]] = []
+        self._wanted: dict[str, bool] = {}  # topic -> matches a subscription (filters only ever grow)
         self._closing = False
         self._started = False
         self.failure: BaseException | None = None
@@ -90,8 +93,10 @@ class Link:
         """Messages dropped because they match none of our subscriptions: amqtt 0.12 replays, right after
         CONNACK, the retained messages of every filter any client ever subscribed (docs/monitor.md)."""
         self.connects = 0
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{secrets.token_hex(4)}",
-                             protocol=mqtt.MQTTv311, clean_session=True, reconnect_on_failure=reconnect)
+        # A named session is persistent (clean session off): the broker keeps the subscription and queues
+        # QoS 1 messages while we are away, and hands them over when we come back.
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=session or f"{name}-{secrets.token_hex(4)}",
+                             protocol=mqtt.MQTTv311, clean_session=session is None, reconnect_on_failure=reconnect)
         client.reconnect_delay_set(min_delay=1, max_delay=2)
         client.on_connect = self._connected_cb
         client.on_disconnect = self._disconnected_cb
@@ -152,9 +157,15 @@ class Link:
             return
         try:
             record = _to_record(message)
-            with self._cond:
-                wanted = any(topic_matches(pattern, record.topic) for pattern, _ in self._subscriptions)
-                self.strays += 0 if wanted else 1
+            wanted = self._wanted.get(record.topic)
+            if wanted is None:
+                with self._cond:
+                    wanted = any(topic_matches(pattern, record.topic) for pattern, _ in self._subscriptions)
+                if len(self._wanted) >= _WANTED_CACHE:
+                    self._wanted.clear()
+                self._wanted[record.topic] = wanted
+            if not wanted:
+                self.strays += 1
             if wanted:
                 self._on_record(record)
         except Exception as exc:  # noqa: BLE001 (never kill paho's thread; the owner sees `failure`)
@@ -192,13 +203,21 @@ class Link:
             self.close()
             raise BrokerError(refused or f"no answer (CONNACK) from the broker at {self.address} within {timeout:g} s")
 
+    def expect(self, topic: str, qos: int = 1) -> None:
+        """Accept messages on `topic` before subscribing: a resumed session's queued messages arrive
+        right after the CONNACK, before our own SUBACK."""
+        with self._cond:
+            if (topic, qos) not in self._subscriptions:
+                self._subscriptions.append((topic, qos))
+                self._wanted = {}
+
     def subscribe(self, topic: str, qos: int = 1, timeout: float = CONNECT_TIMEOUT) -> None:
         """Subscribe and wait for the SUBACK; `BrokerError` when refused or not acknowledged in time."""
         result, mid = self._client.subscribe(topic, qos)
         if result != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"cannot subscribe to {topic}: {mqtt.error_string(result)}")
+        self.expect(topic, qos)
         with self._cond:
-            self._subscriptions.append((topic, qos))
             if not self._cond.wait_for(lambda: mid in self._subacks, timeout):
                 raise BrokerError(f"no SUBACK for {topic} from {self.address} within {timeout:g} s")
             codes = self._subacks.pop(mid)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
     """One MQTT message as the monitor received it.
 
     `t` is the arrival time (epoch seconds), `retain` the flag the broker delivered it with (set only for
-    retained messages replayed on subscribe), `payload` the raw bytes.
+    retained messages replayed on subscribe), `payload` the raw bytes. Treat it as immutable (it is not
+    frozen only because a frozen dataclass costs microseconds to build, on every message).
     """
 
     t: float

@@ -2,9 +2,11 @@
 
 Each line is one object: `{"t": <arrival, epoch seconds>, "topic": "...", "qos": 1, "retain": false,
 "payload": "<UTF-8 text>"}`, with `"payload_b64"` instead of `"payload"` when the bytes are not UTF-8.
-This module owns that format: `Writer` appends and flushes line by line, `read()` turns a file back into
-`Record`s, reporting bad lines (and a torn last line, left by a killed recorder) as `BadLine` values
-instead of raising.
+This module owns that format: `Writer` appends lines to an `O_APPEND` file, handing them to the kernel
+at most `FLUSH_S` seconds after they were written (one `write(2)` per batch instead of per line), so a
+monitor killed with SIGKILL loses at most its last few milliseconds of messages, and the file holds only
+whole lines (at worst the last one torn); `iter_items()` reads a file back as a stream of
+`Record`s, reporting bad lines (and a torn last line) as `BadLine` values instead of raising.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import base64
 import binascii
 import json
 import math
+import os
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from monitor.errors import RecordingError
 from monitor.record import Record
@@ -41,74 +48,105 @@ def encode(record: Record) -> bytes:
         obj["payload"] = record.payload.decode("utf-8")
     except UnicodeDecodeError:
         obj["payload_b64"] = base64.b64encode(record.payload).decode("ascii")
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8") + b"\n"
+    return orjson.dumps(obj) + b"\n"
 
 
-def decode(line: bytes) -> Record:
-    """The `Record` one recording line holds; `ValueError` with a short reason when it holds none."""
+def _load_line(line: bytes) -> object:
     try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # the standard library decides what orjson refuses (and says why)
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("not UTF-8") from None
     if not text.strip():
         raise ValueError("empty line")
     try:
-        obj = json.loads(text)
+        return json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ValueError("not JSON") from None
-    if not isinstance(obj, dict):
+
+
+def decode(line: bytes) -> Record:
+    """The `Record` one recording line holds (its newline may be included); `ValueError` with a short
+    reason when it holds none."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        obj = _load_line(line)
+    if type(obj) is not dict:
         raise ValueError("not a JSON object")
-    t = obj.get("t")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+    get = obj.get
+    t = get("t")
+    if type(t) is not float and type(t) is not int or not math.isfinite(t):
         raise ValueError('"t" must be a number (epoch seconds)')
-    topic = obj.get("topic")
-    if not isinstance(topic, str) or not topic:
+    topic = get("topic")
+    if type(topic) is not str or not topic:
         raise ValueError('"topic" must be a non-empty string')
-    qos = obj.get("qos")
-    if isinstance(qos, bool) or qos not in (0, 1, 2):
+    qos = get("qos")
+    if type(qos) is not int or qos not in (0, 1, 2):
         raise ValueError('"qos" must be 0, 1 or 2')
-    retain = obj.get("retain")
-    if not isinstance(retain, bool):
+    retain = get("retain")
+    if retain is not True and retain is not False:
         raise ValueError('"retain" must be true or false')
+    text = get("payload")
+    if text is not None and "payload_b64" not in obj:
+        if type(text) is not str:
+            raise ValueError('"payload" must be a string')
+        return Record(float(t), topic, qos, retain, text.encode("utf-8"))
     if ("payload" in obj) == ("payload_b64" in obj):
         raise ValueError('exactly one of "payload" and "payload_b64" is needed')
     if "payload" in obj:
-        if not isinstance(obj["payload"], str):
-            raise ValueError('"payload" must be a string')
-        payload = obj["payload"].encode("utf-8")
-    else:
-        if not isinstance(obj["payload_b64"], str):
-            raise ValueError('"payload_b64" must be a string')
-        try:
-            payload = base64.b64decode(obj["payload_b64"], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError('"payload_b64" is not valid base64') from None
-    return Record(t=float(t), topic=topic, qos=qos, retain=retain, payload=payload)
+        raise ValueError('"payload" must be a string')
+    if type(obj["payload_b64"]) is not str:
+        raise ValueError('"payload_b64" must be a string')
+    try:
+        payload = base64.b64decode(obj["payload_b64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError('"payload_b64" is not valid base64') from None
+    return Record(float(t), topic, qos, retain, payload)
+
+
+def _item(number: int, line: bytes) -> Record | BadLine:
+    try:
+        return decode(line)  # a JSON decoder ignores the newline
+    except ValueError as exc:
+        return BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
 
 
 def parse(data: bytes) -> list[Record | BadLine]:
     """Every line of a recording's bytes, in order: item N is line N."""
     lines = data.split(b"\n")
-    terminated = lines[-1] == b""
-    if terminated:
-        lines.pop()
-    items: list[Record | BadLine] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            items.append(decode(line))
-        except ValueError as exc:
-            torn = not terminated and number == len(lines)
-            items.append(BadLine(line=number, reason=str(exc), torn=torn))
+    last = lines.pop()
+    items = [_item(n, line + b"\n") for n, line in enumerate(lines, start=1)]
+    if last:
+        items.append(_item(len(lines) + 1, last))
     return items
+
+
+def iter_items(path: str | Path) -> Iterator[Record | BadLine]:
+    """Every line of the recording at `path`, as it is read (item N is line N). Only the last line can
+    lack its newline: when it does not decode, it is a torn `BadLine`. `RecordingError` when the file
+    cannot be read."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with f:
+        try:
+            for number, line in enumerate(f, start=1):
+                try:  # `_item()`, inlined: this runs for every line
+                    yield decode(line)
+                except ValueError as exc:
+                    yield BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
+        except OSError as exc:
+            raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def read(path: str | Path) -> list[Record | BadLine]:
     """Every line of the recording at `path`; `RecordingError` when it cannot be read."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse(data)
+    return list(iter_items(path))
 
 
 def default_path(now: float | None = None) -> Path:
@@ -117,28 +155,109 @@ def default_path(now: float | None = None) -> Path:
     return Path("recordings") / f"{stamp}.jsonl"
 
 
+FLUSH_S = 0.002
+"""A written line reaches the kernel (the file) at most this long after `Writer.write()` (a SIGKILL loses no more)."""
+FLUSH_BYTES = 1 << 16
+"""... or as soon as this much is waiting, whichever comes first."""
+
+
 class Writer:
-    """Appends records to a recording, one flushed line each. Not thread-safe: one thread writes."""
+    """Appends records to a recording on an `O_APPEND` descriptor. Lines are buffered in the process for
+    at most `FLUSH_S` seconds (a background thread hands them to the kernel, one `write(2)` for all that
+    waited); `close()` writes the rest. One owner writes (not thread-safe)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.count = 0
+        self.first_line = 1
+        """The line number the first record written now gets (an existing file is appended to)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            self.first_line = 1 + self._existing_lines(self._fd)
         except OSError as exc:
             raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._buf = bytearray()                   # written, not yet handed to the kernel
+        self._lock = threading.Lock()             # guards `_buf` and `_fd` against the flusher
+        self._due = threading.Event()             # set when `_buf` stops being empty
+        self._failure: RecordingError | None = None
+        self._reported = False                    # `_failure` was raised to the owner
+        self._flusher = threading.Thread(target=self._flush_soon, name="recording-flush", daemon=True)
+        self._flusher.start()
 
-    def write(self, record: Record) -> None:
-        try:
-            self._file.write(encode(record))
-            self._file.flush()
-        except (OSError, ValueError) as exc:
-            raise RecordingError(f"cannot write {self.path}: {exc}") from None
+    @staticmethod
+    def _existing_lines(fd: int) -> int:
+        """Lines already in the file; a torn last line (a killed recorder) is ended first, so that
+        nothing is glued onto it: it stays one bad line, reported by `check`."""
+        lines, last = 0, b"\n"
+        os.lseek(fd, 0, os.SEEK_SET)
+        while chunk := os.read(fd, 1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+        if last != b"\n":
+            os.write(fd, b"\n")
+            lines += 1
+        return lines
+
+    def write(self, record: Record) -> int:
+        """Append `record` (in the file within `FLUSH_S` seconds); the number of the line it became."""
+        data = encode(record)
+        with self._lock:
+            if self._failure is not None:
+                self._reported = True
+                raise self._failure
+            if self._fd is None:
+                raise RecordingError(f"cannot write {self.path}: the recording is closed")
+            if not self._buf:
+                self._due.set()
+            self._buf += data
+            if len(self._buf) >= FLUSH_BYTES:
+                self._flush()
         self.count += 1
+        return self.first_line + self.count - 1
+
+    def _flush(self) -> None:
+        """Hand everything buffered to the kernel (with the lock held); a failure is kept for `write()`."""
+        if not self._buf or self._fd is None or self._failure is not None:
+            return
+        data = memoryview(self._buf)
+        try:
+            done = 0
+            while done < len(data):  # a short write (a full disk, a signal): finish
+                done += os.write(self._fd, data[done:])
+        except OSError as exc:
+            self._failure = RecordingError(f"cannot write {self.path}: {exc.strerror or exc}")
+        finally:
+            data.release()
+        self._buf.clear()
+
+    def _flush_soon(self) -> None:
+        """The flusher thread: `FLUSH_S` after a line waits, write out all that waits by then."""
+        while True:
+            self._due.wait()
+            if self._fd is None:
+                return
+            time.sleep(FLUSH_S)
+            with self._lock:
+                if self._fd is None:
+                    return  # closed meanwhile (`close()` wrote the rest)
+                self._due.clear()
+                self._flush()
 
     def close(self) -> None:
-        self._file.close()
+        """Write out what is buffered and close (idempotent); `RecordingError` when a write failed and
+        `write()` has not said so yet."""
+        with self._lock:
+            if self._fd is None:
+                return
+            self._flush()
+            os.close(self._fd)
+            self._fd = None
+            self._due.set()  # the flusher sees the file closed and ends
+        self._flusher.join()
+        if self._failure is not None and not self._reported:
+            self._reported = True
+            raise self._failure
 
     def __enter__(self) -> Writer:
         return self

@@ -4,7 +4,9 @@ until stopped, out of time, or the connection is gone for good.
 "Subscribed" means the broker's SUBACK arrived: only then is `on_subscribed` called. Retained
 messages the broker replays on subscribe arrive after it, with their retain flag set. After a lost
 connection the link reconnects and subscribes again, for at most `reconnect_for` seconds; then the
-subscriber gives up with a `BrokerError`.
+subscriber gives up with a `BrokerError`. With a named `session` the connection is persistent: the
+broker queues QoS 1 messages while the subscriber is away and delivers them when it is back. `tick`
+is called from the owner's thread about every `TICK_S` seconds (the live checker's clock).
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ class Subscriber:
     """Feeds every message under `topic` to `sink` (called on paho's thread, one message at a time)."""
 
     def __init__(self, broker: str, sink: Callable[[Record], None], *, topic: str = TOPIC,
-                 reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None) -> None:
+                 reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
+                 session: str | None = None, tick: Callable[[], None] | None = None) -> None:
         self.broker = broker
         self.topic = topic
+        self.session = session
+        self._tick = tick
         self.reconnect_for = reconnect_for
         self._sink = sink
         self._notice = notice or (lambda text: None)
@@ -50,8 +55,11 @@ class Subscriber:
         Raises `BrokerError` when the broker cannot be reached or stays away longer than `reconnect_for`,
         and re-raises (as a `MonitorError`) whatever the sink raised.
         """
-        link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._wake.set, reconnect=True)
+        link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._wake.set, reconnect=True,
+                    session=self.session)
         try:
+            if self.session is not None:
+                link.expect(self.topic, qos=1)
             link.connect(connect_timeout)
             link.subscribe(self.topic, qos=1, timeout=connect_timeout)
             if on_subscribed is not None:
@@ -60,6 +68,8 @@ class Subscriber:
             lost_at: float | None = None
             connects = link.connects
             while True:
+                if self._tick is not None:
+                    self._tick()
                 if self._stop:
                     return ENDED_STOPPED
                 now = time.monotonic()

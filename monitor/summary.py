@@ -59,7 +59,10 @@ def line(record: Record) -> str:
             return f"{clock(record.t)} {who} {kind + ' ' if kind else ''}MALFORMED: {parsed.reason}"
         retained = " retained" if parsed.retained else ""
         if parsed.kind == "cmd":
-            shown = _short(parsed.text) if parsed.text else f"<{len(record.payload)} bytes, not UTF-8>"
+            try:
+                shown = _short(record.payload.decode("utf-8"))
+            except UnicodeDecodeError:
+                shown = f"<{len(record.payload)} bytes, not UTF-8>"
             return f"{clock(record.t)} {parsed.device} cmd{retained} {shown}"
         return f"{clock(record.t)} {parsed.device} {parsed.kind}{retained} {_body(parsed)}"
     except Exception as exc:  # noqa: BLE001 (a display line must never take the recorder down)

@@ -64,8 +64,21 @@ class FakeNode:
             out.append(self._event(kind="mode", mode=self.mode, by="button"))
         return out
 
-    def command(self, cid: str, led: str | None = None, mode: str | None = None, get: bool = False) -> list[Record]:
-        """A valid command: its events (led before mode), a snapshot when asked, then the ack."""
+    def send(self, payload: bytes | dict) -> Record:
+        """A command as a laptop publishes it on `pico/<id>/cmd` (the recorder sees it too)."""
+        self.t += 0.01
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        record = Record(self.t, f"pico/{self.device}/cmd", 1, False, raw)
+        self.out.append(record)
+        return record
+
+    def command(self, cid: str, led: str | None = None, mode: str | None = None, get: bool = False,
+                wire: bool = True) -> list[Record]:
+        """A valid command: published (unless `wire` is false), then the node's events (led before mode),
+        a snapshot when asked, then the ack."""
+        if wire:
+            fields = {"led": led, "mode": mode, "get": True if get else None}
+            self.send({"id": cid, **{k: v for k, v in fields.items() if v is not None}})
         out = []
         if led is not None and led != self.led:
             self.led = led
@@ -78,8 +91,23 @@ class FakeNode:
         out.append(self._emit("ack", {"id": cid, "ok": True, "ver": self.ver}))
         return out
 
-    def reject(self, cid: str | None, error: str) -> Record:
+    def reject(self, cid: str | None, error: str, raw: bytes | None = None) -> Record:
+        """A rejected command: `raw` published first when given, then the node's ack."""
+        if raw is not None:
+            self.send(raw)
         return self._emit("ack", {"id": cid, "ok": False, "error": error})
+
+    def reconnect(self) -> Record:
+        """A new MQTT session: the status of session + 1."""
+        self.sess += 1
+        return self.status()
+
+    def resend(self, record: Record) -> Record:
+        """The node resends `record` after reconnecting: same payload (original seq and sess), arriving now."""
+        self.t += 0.01
+        again = replace(record, t=self.t)
+        self.out.append(again)
+        return again
 
     def will(self) -> Record:
         """The Last Will, as the broker publishes it (no seq, no ts; does not use a seq number)."""

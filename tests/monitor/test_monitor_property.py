@@ -1,5 +1,6 @@
-"""Property: a stream a well-behaved node could produce is clean; dropping, duplicating or swapping one
-message produces exactly that finding and nothing else wrong."""
+"""Property: a stream a well-behaved node could produce (generated from the independent fake node, with
+the laptops' commands on the wire) raises no alarm; dropping, duplicating or swapping messages yields
+exactly the injected findings and nothing else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from monitor import findings as F
-from monitor.checker import check
+from monitor.checker import Limits
+from monitor.checker import check as check_with_limits
 from monitor.record import Record
 
 from .mon_fakenode import FakeNode
@@ -37,7 +39,7 @@ def streams(draw) -> tuple[list[Record], bool]:
         start = []
     for number, action in enumerate(draw(st.lists(ACTION, min_size=1, max_size=25))):
         node = apply(node, action, boots, number)
-    records = start + node.out + getattr(node, "earlier", [])
+    records = start + getattr(node, "earlier", []) + node.out
     records.sort(key=lambda r: r.t)
     return records, late
 
@@ -49,13 +51,13 @@ def apply(node: FakeNode, action: tuple, boots, number: int = 0) -> FakeNode:
     elif kind == "cmd":
         _, led, mode, get = action
         if led is None and mode is None and not get:
-            node.reject(f"c-{number}", "nothing to do: give led, mode or get")
+            node.reject(f"c-{number}", "nothing to do: give led, mode or get", raw=b'{"id": "c-%d"}' % number)
         else:
             node.command(f"c-{number}", led=led, mode=mode, get=get)
     elif kind == "snapshot":
         node.snapshot()
     elif kind == "reject":
-        node.reject(None, "not JSON")
+        node.reject(None, "not JSON", raw=b"garbage")
     elif kind == "reboot":
         node.will()
         fresh = FakeNode(boot=next(boots), t0=node.t + 1)
@@ -67,8 +69,11 @@ def apply(node: FakeNode, action: tuple, boots, number: int = 0) -> FakeNode:
 
 
 def envelope(record: Record) -> tuple[str, int] | None:
+    """(boot, seq) of a live node message; None for commands, Last Wills and retained replays."""
+    if record.topic.endswith("/cmd") or record.retain:
+        return None
     body = json.loads(record.payload)
-    return (body["boot"], body["seq"]) if "seq" in body and not record.retain else None
+    return (body["boot"], body["seq"]) if "seq" in body else None
 
 
 def interior(records: list[Record]) -> list[int]:
@@ -82,8 +87,14 @@ def interior(records: list[Record]) -> list[int]:
     return [i for i, (boot, seq) in keyed if first[boot] < seq < last[boot]]
 
 
+def check(records: list[Record]) -> F.Result:
+    # Streams here may reboot every few messages; the default table keeps 4 boots (enough for a real
+    # node), and what a retired boot sends late is judged by `test_state_per_device_is_bounded`.
+    return check_with_limits(records, limits=Limits(boots=64))
+
+
 def errors(result: F.Result) -> list[F.Finding]:
-    return [f for f in result.all_findings() if f.is_error]
+    return [f for f in result.all_findings() if f.error]
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,23 +103,25 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @SETTINGS
 @given(streams())
 def test_a_valid_stream_is_clean(stream):
-    records, late = stream
+    records, _ = stream
     result = check(records)
     assert errors(result) == []
-    allowed = {F.REBOOT, F.UNKNOWN} if late else {F.REBOOT}
-    assert {f.kind for f in result.all_findings()} <= allowed
+    assert {f.kind for f in result.all_findings()} <= {F.REBOOT}
 
 
 @SETTINGS
 @given(streams(), st.data())
-def test_dropping_one_message_is_exactly_that_lost_seq(stream, data):
+def test_dropping_messages_is_exactly_those_lost_seqs(stream, data):
     records, _ = stream
     candidates = interior(records)
     assume(candidates)
-    index = data.draw(st.sampled_from(candidates))
-    boot, seq = envelope(records[index])
-    found = errors(check(records[:index] + records[index + 1:]))
-    assert [(f.kind, f.boot, f.seqs) for f in found] == [(F.LOST, boot, (seq,))]
+    chosen = sorted(data.draw(st.sets(st.sampled_from(candidates), min_size=1, max_size=4)))
+    dropped = {envelope(records[i]) for i in chosen}
+    kept = [r for i, r in enumerate(records) if i not in chosen]
+    found = errors(check(kept))
+    assert {f.kind for f in found} == {F.LOST}
+    lost = {(f.boot, seq) for f in found for seq in f.seqs}
+    assert lost == dropped and sum(f.count for f in found) == len(dropped)
 
 
 @SETTINGS
@@ -126,7 +139,7 @@ def test_duplicating_one_message_is_exactly_that_duplicate(stream, data):
 
 @SETTINGS
 @given(streams(), st.data())
-def test_swapping_two_neighbours_is_exactly_one_out_of_order(stream, data):
+def test_swapping_two_neighbours_is_exactly_one_recovered_reorder(stream, data):
     records, _ = stream
     pairs = [i for i in range(len(records) - 1)
              if envelope(records[i]) and envelope(records[i + 1])
@@ -135,5 +148,22 @@ def test_swapping_two_neighbours_is_exactly_one_out_of_order(stream, data):
     i = data.draw(st.sampled_from(pairs))
     swapped = records[:i] + [records[i + 1], records[i]] + records[i + 2:]
     boot, seq = envelope(records[i])
-    found = errors(check(swapped))
-    assert [(f.kind, f.boot, f.seqs) for f in found] == [(F.OUT_OF_ORDER, boot, (seq,))]
+    result = check(swapped)
+    assert errors(result) == []
+    reordered = [(f.boot, f.seqs) for f in result.all_findings() if f.kind == F.REORDERED]
+    assert reordered == [(boot, (seq,))]
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_a_message_held_back_past_the_timeout_is_lost_then_late(stream, data):
+    records, _ = stream
+    candidates = interior(records)
+    assume(candidates)
+    index = data.draw(st.sampled_from(candidates))
+    boot, seq = envelope(records[index])
+    late = records[index]
+    moved = records[:index] + records[index + 1:] + [Record(records[-1].t + 5, late.topic, late.qos, False,
+                                                            late.payload)]
+    found = errors(check(moved))
+    assert [(f.kind, f.boot, f.seqs) for f in found] == [(F.LOST, boot, (seq,)), (F.REORDERED, boot, (seq,))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -28,12 +29,15 @@ def test_binary_payload_round_trips_as_base64():
     assert recording.decode(recording.encode(record)) == record
 
 
-def test_writer_appends_and_flushes_each_line(tmp_path):
+def test_writer_appends_and_flushes_each_line_within_flush_s(tmp_path):
     path = tmp_path / "sub" / "rec.jsonl"
     a = Record(1.0, "pico/x/status", 1, True, b"{}")
     b = Record(2.0, "pico/x/state", 1, False, b"\x80")
     with recording.Writer(path) as writer:
         writer.write(a)
+        deadline = time.monotonic() + 5.0  # FLUSH_S (ms), with room for a busy machine
+        while recording.read(path) != [a] and time.monotonic() < deadline:
+            time.sleep(recording.FLUSH_S)
         assert recording.read(path) == [a]  # visible before close: flushed
     with recording.Writer(path) as writer:
         writer.write(b)

@@ -1,0 +1,131 @@
+"""The live view of `watch`: one table row per device (state, LED, mode, buttons, temperature, online,
+last seen, counts of each finding) and the newest findings under it. Read-only over what the checker
+keeps (`Device`, `Finding`); `rows()` and `render()` are pure, so tests render to text.
+
+With more devices than fit, the ones with errors come first, then the most recently heard from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from monitor import findings as F
+from monitor.checker import Device
+from monitor.report import clock, label
+
+SHORT = {F.LOST: "lost", F.DUPLICATE: "dup", F.REORDERED: "reord", F.REBOOT: "reboot", F.RECONNECT: "reconn",
+         F.DROPPED_ON_DEVICE: "dropped", F.INCONSISTENT: "incons", F.UNACKED: "unacked", F.MALFORMED: "malf"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one device's row shows (plain values, copied out under the session's lock)."""
+
+    device: str
+    online: bool | None
+    boot: str | None
+    sess: int | None
+    ver: Any
+    led: Any
+    lit: Any
+    mode: Any
+    buttons: str
+    presses: str
+    temp_c: Any
+    last_seen: float | None
+    messages: int
+    findings: Mapping[str, tuple[int, int]]
+    errors: int
+
+
+def _bits(value: Any) -> str:
+    if not isinstance(value, Mapping):
+        return "?"
+    return " ".join(f"{k}{'●' if value.get(k) is True else '○' if value.get(k) is False else '?'}" for k in ("a", "b"))
+
+
+def _counts(value: Any) -> str:
+    if not isinstance(value, Mapping):
+        return "?"
+    return "/".join(str(value.get(k, "?")) for k in ("a", "b"))
+
+
+def row(dev: Device) -> Row:
+    v = dev.view
+    track = dev.current
+    errors = sum(e for _, e in dev.tally.values())
+    return Row(device=dev.name, online=dev.online, boot=track.boot if track else None,
+               sess=track.sess_max if track else None, ver=v.get("ver"), led=v.get("led"), lit=v.get("lit"),
+               mode=v.get("mode"), buttons=_bits(v.get("buttons")), presses=_counts(v.get("presses")),
+               temp_c=v.get("temp_c"), last_seen=dev.last_seen, messages=dev.messages,
+               findings={k: (n, e) for k, (n, e) in dev.tally.items()}, errors=errors)
+
+
+def rows(devices: Mapping[str, Device], limit: int) -> tuple[list[Row], int]:
+    """The rows to show (at most `limit`) and how many devices there are in all."""
+    chosen = sorted(devices.values(), key=lambda d: (-(sum(e for _, e in d.tally.values()) > 0),
+                                                     -(d.last_seen or 0.0), d.name))[:limit]
+    return sorted((row(d) for d in chosen), key=lambda r: (r.errors == 0, r.device)), len(devices)
+
+
+def _age(now: float, t: float | None) -> str:
+    if t is None:
+        return "-"
+    age = max(0.0, now - t)
+    return f"{age:.1f}s" if age < 60 else f"{age / 60:.0f}m" if age < 3600 else f"{age / 3600:.0f}h"
+
+
+def _findings_cell(found: Mapping[str, tuple[int, int]]) -> Text:
+    text = Text()
+    for kind in F.KINDS:
+        if kind not in found:
+            continue
+        n, errors = found[kind]
+        if text:
+            text.append(" ")
+        text.append(f"{SHORT[kind]} {n}", style="bold red" if errors else "dim")
+    return text or Text("-", style="green")
+
+
+def render(shown: Iterable[Row], total: int, recent: Iterable[F.Finding], *, now: float | None = None,
+           title: str = "", status: str = "", recent_lines: int = 5) -> Group:
+    """The whole screen: the device table, then the newest findings."""
+    now = time.time() if now is None else now
+    table = Table(title=title or None, title_justify="left", expand=False, pad_edge=False)
+    for name, justify in (("device", "left"), ("online", "left"), ("boot/sess", "left"), ("ver", "right"),
+                          ("led", "left"), ("lit", "center"), ("mode", "left"), ("buttons", "left"),
+                          ("presses", "right"), ("temp", "right"), ("seen", "right"), ("msgs", "right"),
+                          ("findings", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "findings")  # type: ignore[arg-type]
+    count = 0
+    for r in shown:
+        count += 1
+        online = Text("online", style="green") if r.online else (
+            Text("OFFLINE", style="bold yellow") if r.online is False else Text("?", style="dim"))
+        temp = f"{r.temp_c:.1f}°C" if isinstance(r.temp_c, (int, float)) else "-"
+        table.add_row(Text(r.device, style="bold red" if r.errors else ""), online,
+                      f"{r.boot or '-'}/{r.sess if r.sess is not None else '-'}",
+                      str(r.ver) if r.ver is not None else "-", str(r.led or "-"),
+                      {1: "●", 0: "○"}.get(r.lit, "-") if isinstance(r.lit, int) else "-", str(r.mode or "-"),
+                      r.buttons, r.presses, temp, _age(now, r.last_seen), str(r.messages), _findings_cell(r.findings))
+    parts: list[Any] = [table]
+    if total > count:
+        parts.append(Text(f"... and {total - count} more device(s) not shown", style="dim"))
+    latest = list(recent)[-recent_lines:]
+    if latest:
+        parts.append(Text("newest findings:", style="bold"))
+        for f in latest:
+            line = Text(f"  {clock(f.t)} {f.device or '-'} ")
+            line.append(label(f), style="bold red" if f.error else "dim")
+            line.append(f": {f.detail}")
+            parts.append(line)
+    if status:
+        parts.append(Text(status, style="dim"))
+    return Group(*parts)
