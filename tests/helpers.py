@@ -33,14 +33,19 @@ def wait_until(condition, timeout, what):
         time.sleep(0.02)
 
 
+def fail_or_skip(reason):
+    """Something a test needs is missing. Locally it skips; in CI (CI=true) it fails: CI skips nothing."""
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (in CI, .ci/run should have provided it)")
+    pytest.skip(reason)
+
+
 def require_tool(name):
-    """A tool the tests need. Locally a missing one skips; in CI (CI=true) it fails: CI skips nothing."""
+    """A tool the tests need, by path; missing: see fail_or_skip."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
     if path:
         return path
-    if os.environ.get("CI"):
-        pytest.fail("%s is not installed; .ci/run should have installed it" % name)
-    pytest.skip("%s is not installed (apt-get install %s)" % (name, name))
+    fail_or_skip("%s is not installed (apt-get install %s)" % (name, name))
 
 
 class Child:

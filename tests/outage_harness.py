@@ -23,7 +23,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from sim.pins import Board
-from tests.helpers import PY, Child, Recording, free_port, require_tool, wait_until
+from tests.helpers import PY, Child, Recording, fail_or_skip, free_port, require_tool, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BUTTON_A, BUTTON_B, LED = "GP14", "GP13", "GP15"
@@ -269,7 +269,7 @@ class Partition:
     def __init__(self):
         self.ip = require_tool("ip")
         if os.geteuid() != 0:
-            _fail_or_skip("network namespaces need root")
+            fail_or_skip("network namespaces need root")
         _remove_stale_namespaces()
         n = next(_ns_counter)
         self.ns = "%s-%d-%d" % (_NS_PREFIX, os.getpid(), n)
@@ -283,7 +283,7 @@ class Partition:
             self._setup()
         except subprocess.CalledProcessError as e:
             self.close()
-            _fail_or_skip("cannot make a network namespace here: %s" % (e.stderr or e).strip())
+            fail_or_skip("cannot make a network namespace here: %s" % (e.stderr or e).strip())
 
     def _setup(self):
         _run("ip", "netns", "add", self.ns)
@@ -321,12 +321,6 @@ class Partition:
         self.close()
 
 
-def _fail_or_skip(reason):
-    import pytest
-
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 # --- the node and the recorder -------------------------------------------------------------------

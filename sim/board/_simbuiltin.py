@@ -15,3 +15,13 @@ def load(name):
         return __import__(name)
     finally:
         sys.path = saved
+
+
+def reexport(name, namespace):
+    """`from <built-in name> import *` into `namespace` (a stand-in's globals()), as the stand-in of
+    the same name extends it; returns the built-in module itself."""
+    mod = load(name)
+    for attr in dir(mod):
+        if not attr.startswith("_"):
+            namespace[attr] = getattr(mod, attr)
+    return mod

@@ -8,16 +8,11 @@ see the same mode and level, as on the real chip.
 
 import binascii
 import os
-import sys
 
-_path = sys.path
-sys.path = ()
-try:
-    from machine import *  # noqa: F401,F403 - idle, mem32, time_pulse_us, ... of the unix port
-    from machine import idle as _idle
-finally:
-    sys.path = _path
-    del _path
+import _simbuiltin
+
+# idle, mem32, time_pulse_us, ... of the unix port, re-exported
+_idle = _simbuiltin.reexport("machine", globals()).idle
 
 import _simboard
 import _simformat

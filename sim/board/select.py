@@ -3,20 +3,10 @@ waits let pending IRQ handlers and the watchdog run (asyncio waits in poll.ipoll
 real Pico. Waits are cut into slices only while an IRQ poller or a watchdog is running.
 """
 
-import sys
-
-_path = sys.path
-sys.path = ()
-try:
-    from select import *  # noqa: F401,F403 - the built-in's names, re-exported
-    from select import poll as _poll
-finally:
-    sys.path = _path
-    del _path
-
-import _simwait
 import _simbuiltin
+import _simwait
 
+_poll = _simbuiltin.reexport("select", globals()).poll   # the built-in's names, re-exported
 _time = _simbuiltin.load("time")
 
 

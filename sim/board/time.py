@@ -6,18 +6,12 @@ signal interrupts it. Its sleep_ms() does run them, but by waking every millisec
 in slices of time.sleep() costs less. See _simwait for how long a slice is.)
 """
 
-import sys
-
-_path = sys.path
-sys.path = ()
-try:
-    from time import *  # noqa: F401,F403 - the built-in's functions, re-exported
-    from time import sleep as _sleep, sleep_us as _sleep_us
-finally:
-    sys.path = _path
-    del _path
-
+import _simbuiltin
 import _simwait
+
+_builtin = _simbuiltin.reexport("time", globals())   # the built-in's functions, re-exported
+_sleep = _builtin.sleep
+_sleep_us = _builtin.sleep_us
 
 
 def sleep_ms(ms):
