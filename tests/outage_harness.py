@@ -130,6 +130,7 @@ class Gate:
         self.accepted = 0           # connections forwarded upstream
         self.refused = 0            # connections closed at once (shut, or the broker is down)
         self._peer = {}             # socket -> the socket on the other side
+        self._reset = False         # reset() asked; the loop carries it out
         self._sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._sel.register(self._srv, selectors.EVENT_READ)
@@ -147,12 +148,23 @@ class Gate:
     def connections(self):
         return len(self._peer) // 2
 
+    def reset(self):
+        """Close every connection that passes now, both sides (the node sees its broker hang up); the
+        gate stays open for new ones."""
+        self._reset = True
+        self._wake_w.send(b"r")
+
     def _loop(self):
         while self._running:
             for key, _ in self._sel.select(0.5):
                 s = key.fileobj
                 if s is self._wake_r:
-                    continue
+                    self._wake_r.recv(64)
+                    if self._reset:
+                        self._reset = False
+                        for x in list(self._peer):
+                            self._drop(x)
+                    break       # the other sockets ready may be among those just closed
                 if s is self._srv:
                     self._accept()
                 else:

@@ -1,10 +1,11 @@
 """The MQTT link: the one owner of the umqtt.simple client. No other task touches it.
 
-umqtt.simple encodes and sends every packet and parses what arrives (commands go from its callback
-into the inbox), but never waits for the broker: its calls return once their packet is written (the
-client's wait_msg is replaced by one that hands the wait over; `connect` is stopped by the transport,
-see transport.py), and the link waits for CONNACK, SUBACK and PUBACKs itself, with asyncio, so nothing
-here blocks the other tasks, whatever the network does. One connection, in order:
+umqtt.simple encodes and sends every packet and parses what arrives (live commands go from its callback
+into the inbox; retained ones, replayed by the broker at each subscribe, are ignored), but never waits
+for the broker: its calls return once their packet is written (the client's wait_msg is replaced by one
+that hands the wait over; `connect` is stopped by the transport, see transport.py), and the link waits
+for CONNACK, SUBACK and PUBACKs itself, with asyncio, so nothing here blocks the other tasks, whatever
+the network does. One connection, in order:
   dial (TCP, non-blocking, with a deadline) -> CONNECT with the Last Will -> CONNACK -> SUBSCRIBE cmd ->
   SUBACK -> status online -> serve until something fails -> close, back off, again.
 While serving, two coroutines of the link run:
@@ -79,7 +80,9 @@ class Link:
         self.sess = 0
         self.seq = 0
         self.connects = 0
-        self.ignored = 0            # messages on topics we do not own (amqtt replays retained ones)
+        self.ignored = 0            # messages on topics we do not own (amqtt replays retained ones),
+                                    # and retained commands
+        self._retained = False      # the packet the client is reading is a PUBLISH flagged retained
         self._addr = None           # the broker's resolved address, kept: DNS lookups block
         self._subscribing = False
         self._down = asyncio.Event()
@@ -128,7 +131,13 @@ class Link:
     def _on_message(self, topic, msg):
         # Runs inside a client call: only hand the raw payload over, never work here.
         if topic == self._cmd_topic:
-            self.inbox.put(msg)
+            if not self._retained:
+                self.inbox.put(msg)
+                return
+            # The broker replays a retained command at every subscribe: history, not an instruction
+            # for now. Run, it would be run again (and acked again) after every reconnect.
+            self.ignored += 1
+            log("mqtt", "ignored a retained command (a replay, not a live one): %r" % (msg[:80],))
         else:
             # amqtt sends a new client the retained messages of every filter any client subscribed to.
             self.ignored += 1
@@ -137,7 +146,16 @@ class Link:
     def _take_packet(self):
         """Let the client read the packet that has begun to arrive; finish what it leaves to us.
         Returns the packet type, or None when it was a PUBLISH, a PINGRESP or nothing."""
-        self.conn.setblocking(False)
+        conn = self.conn
+        conn.setblocking(False)
+        # The first byte is read here and put back for the client: its retain flag (bit 0 of a PUBLISH)
+        # reaches neither the callback nor, in umqtt.simple 1.3.4, wait_msg's caller. A live command
+        # never has it: a broker clears it when forwarding to a subscriber (MQTT 3.1.1, 3.3.1.3).
+        head = conn.read(1)
+        if head is None:
+            return None             # nothing after all
+        conn.unread(head)
+        self._retained = head != b"" and head[0] & 0xF1 == 0x31
         op = MQTTClient.wait_msg(self.client)   # the class's own: the instance's hands waits over
         self._last_rx = uptime_ms()
         if op is None or op & 0xF0 == 0x30:

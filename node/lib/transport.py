@@ -14,6 +14,9 @@ wait through `wait_msg`, which the link replaces on its client, see link.py.)
 `answer_puback(pid)`: the next two reads return the rest of a PUBACK for `pid` (its length byte,
 then its id) from a buffer allocated once, so umqtt.simple's `publish` returns without waiting and
 without an exception (a raised instance is allocated, or, re-raised, grows its traceback each time).
+
+`unread(head)`: the next read returns `head`, a packet's first byte that the link read itself to see the
+packet's flags (umqtt.simple's `wait_msg` keeps them to itself), before letting the client read the packet.
 """
 
 import select
@@ -65,6 +68,7 @@ class Conn:
         self.timeout_ms = timeout_ms
         self.stop_reads = False
         self._canned = 0                        # reads left of a canned PUBACK
+        self._head = None                       # a first byte put back by unread()
         self._pid = bytearray(2)
         self._blocking = True
         self._poll = select.poll()              # for the bounded waits inside one packet
@@ -94,10 +98,17 @@ class Conn:
         self._pid[1] = pid & 0xFF
         self._canned = 2
 
+    def unread(self, head):
+        self._head = head           # never None: an empty read (b"") is put back too
+
     def read(self, n):
         if self._canned:
             self._canned -= 1
             return self._pid if self._canned == 0 else _PUBACK_LEN
+        if self._head is not None:
+            got = self._head        # wait_msg's read of the packet's first byte: n == 1
+            self._head = None
+            return got
         if self.stop_reads:
             # Whatever the call wanted to read is an answer the link waits for (and must see itself:
             # a PUBACK taken here would be lost to the outbox).

@@ -1,8 +1,9 @@
 """umqtt.simple's traps, each fixed in the node's link and checked here against the real client:
-the keepalive it sends, retained messages on topics it never subscribed to, and which messages are
-retained at which QoS (umqtt.simple's publish takes retain BEFORE qos). The packet-id wrap has its own
-file (test_packet_id_wrap.py)."""
+the keepalive it sends, retained messages on topics it never subscribed to, a retained command (its
+callback gets no retain flag), and which messages are retained at which QoS (umqtt.simple's publish
+takes retain BEFORE qos). The packet-id wrap has its own file (test_packet_id_wrap.py)."""
 
+import json
 import socket
 import threading
 import time
@@ -11,8 +12,8 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.helpers import PY, Child, wait_until
-from tests.integration.test_node_end_to_end import BUTTON_A, ack_of, send, start_node
-from tests.outage_harness import BrokerProcess
+from tests.integration.test_node_end_to_end import BUTTON_A, LED, ack_of, send, start_node
+from tests.outage_harness import BrokerProcess, Gate, NodeProcess
 
 DEVICE = "it-node"
 
@@ -127,17 +128,92 @@ def test_status_and_state_are_retained_events_and_acks_are_not_and_all_are_qos1(
             node.child.stop()
 
 
+RETAINED_LINE = "ignored a retained command"
+
+
+@pytest.mark.parametrize("kind", ["amqtt", "mosquitto"])
+def test_a_retained_command_is_never_run_at_a_subscribe_and_live_ones_are(kind, tmp_path):
+    # The broker replays a retained command at every subscribe; umqtt.simple's callback cannot tell it
+    # from a live one. The node must ignore it: at the first connect and after a reconnect.
+    cmd_topic = "pico/%s/cmd" % DEVICE
+    with BrokerProcess(kind, tmp_path) as broker, Gate(broker.host, broker.port) as gate:
+        watch = _subscriber(broker)
+        watch.c.publish(cmd_topic, b'{"id": "old", "led": "on"}', qos=1, retain=True).wait_for_publish(10)
+        node = NodeProcess(gate.addr, DEVICE, tmp_path / "board", ("RECONNECT_MIN_MS=200",))
+        try:
+            node.wait_connected(1)
+            out = node.child
+            wait_until(lambda: RETAINED_LINE in out.output(), 10, "the node to say it ignored the command")
+            # Replays come right after the SUBACK, before anything published later: this ack proves the
+            # node is past them.
+            code, reply = send(broker, "--get")
+            assert code == 0 and ack_of(reply)["ver"] == 0, reply     # nothing was applied
+            # The watcher, subscribed before it was published, had "old" live: not flagged retained.
+            assert watch.commands()[0] == (cmd_topic, False, "old"), watch.commands()
+            assert watch.acks("old") == [] and watch.events("old") == []
+            assert RETAINED_LINE + """ (a replay, not a live one): b'{"id": "old", "led": "on"}'""" in out.output()
+
+            # A live command still works.
+            code, reply = send(broker, "--led", "on")
+            ack = ack_of(reply)
+            assert code == 0 and ack["ok"] is True and ack["ver"] == 1, reply
+            node.board.wait_for(LED, 1, timeout=2)
+            assert [e["led"] for e in watch.events(ack["id"])] == ["on"]
+            # Even one published retained: a broker clears the flag when it forwards a message to a
+            # subscription that already exists (MQTT 3.1.1, 3.3.1.3); the node sees it as live.
+            watch.c.publish(cmd_topic, b'{"id": "live-r", "mode": "fast"}', qos=1, retain=True).wait_for_publish(10)
+            ack = wait_until(lambda: watch.acks("live-r"), 10, "the ack of a retained command published live")[0]
+            assert ack["ok"] is True and ack["ver"] == 2
+            assert (cmd_topic, False, "live-r") in watch.commands(), "%s forwarded it flagged retained" % kind
+            code, reply = send(broker, "--mode", "slow")
+            assert code == 0 and ack_of(reply)["ver"] == 3, reply
+
+            # A reconnect: "live-r" is retained now, and replayed at the new subscribe.
+            ignored = out.output().count(RETAINED_LINE)
+            gate.reset()                    # the node's connection closes; it comes back through the gate
+            node.wait_connected(2)
+            wait_until(lambda: out.output().count(RETAINED_LINE) > ignored, 10,
+                       "the node to ignore the retained command again after reconnecting")
+            code, reply = send(broker, "--get")
+            assert code == 0 and ack_of(reply)["ver"] == 3, reply     # "mode fast" was not run again
+            assert len({a["seq"] for a in watch.acks("live-r")}) == 1
+            assert len({e["seq"] for e in watch.events("live-r")}) == 1
+            assert watch.acks("old") == [] and watch.events("old") == []
+            assert node.alive()
+        finally:
+            node.stop()
+            watch.close()
+
+
 class _subscriber:
     def __init__(self, broker):
         self.got = []
+        self.payloads = []      # (topic, retain, payload) of each message, as received
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         subscribed = threading.Event()
         self.c.on_subscribe = lambda *a: subscribed.set()
-        self.c.on_message = lambda c, u, m: self.got.append((m.topic, m.qos, m.retain))
+        self.c.on_message = self._on_message
         self.c.connect(broker.host, broker.port, 30)
         self.c.loop_start()
         self.c.subscribe("pico/%s/#" % DEVICE, 1)
         assert subscribed.wait(10)
+
+    def _on_message(self, c, u, m):
+        self.got.append((m.topic, m.qos, m.retain))
+        self.payloads.append((m.topic, m.retain, m.payload))
+
+    def _bodies(self, kind):
+        return [(t, r, json.loads(p)) for t, r, p in list(self.payloads) if t.endswith("/" + kind)]
+
+    def commands(self):
+        """(topic, retain, id) of each command seen."""
+        return [(t, r, b.get("id")) for t, r, b in self._bodies("cmd")]
+
+    def acks(self, cmd_id):
+        return [b for _, _, b in self._bodies("ack") if b.get("id") == cmd_id]
+
+    def events(self, cmd_id):
+        return [b for _, _, b in self._bodies("event") if b.get("cmd") == cmd_id]
 
     def close(self):
         self.c.loop_stop()
