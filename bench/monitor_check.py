@@ -96,7 +96,8 @@ injected faults: {", ".join(f"{k} {n}" for k, n in result.tally().items())}); be
 
 **Target: `check` at least 0.5 times the baseline. Measured: {ratio:.2f} — {"met" if ratio >= 0.5 else "NOT met"}.**
 The checker decodes each line *and* the payload inside it (orjson, with the standard library deciding what
-orjson refuses), validates the envelope and the body, orders per device and boot, and steps the model.
+orjson refuses), validates the envelope and the body, orders per device and boot, and steps the model. (It
+reads the file's lines itself: a usual line goes straight to a message, with no `Record` in between.)
 """
     print(body)
     write_section("monitor-check", "Monitor: offline check", body, "bench/monitor_check.py")

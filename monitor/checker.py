@@ -36,12 +36,13 @@ from typing import Any, NamedTuple
 
 from monitor import findings as F
 from monitor import model as default_model
-from monitor.message import Malformed, Message, parse, split_topic
+from monitor.message import Malformed, Message, parse, parse_payload, split_topic
 from monitor.record import Record
-from monitor.recording import BadLine
+from monitor.recording import BadLine, Items, decode_item, text_fields
 
 REORDER_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
+INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,14 @@ def _ref(m: Message | None) -> F.Ref | None:
     return F.Ref(line=m.line, t=m.t, topic=m.kind, seq=m.seq, ver=m.ver, retained=m.retained, sess=m.sess)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sent:
     """A command seen on the `cmd` topic, waiting for its ack."""
 
     command: Any
     t: float
-    ref: F.Ref
+    message: Message
+    """The `cmd` message (its `Ref` is made only if a finding needs it: that costs more than all the rest)."""
     lost_before: int
 
 
@@ -155,9 +157,14 @@ class Device:
         # the live view
         self.online: bool | None = None
         self.last_seen: float | None = None
-        self.messages = 0
+        self.malformed = 0                        # malformed messages (not in `counts`)
         self.view: dict[str, Any] = {}
         self.fw: str | None = None
+
+    @property
+    def messages(self) -> int:
+        """Messages received from the device: the valid ones of every kind, and the malformed ones."""
+        return sum(live + retained for live, retained in self.counts.values()) + self.malformed
 
     def finding_counts(self) -> dict[str, int]:
         return {kind: n for kind, (n, _) in self.tally.items()}
@@ -182,6 +189,7 @@ class Checker:
         self.loose_tally: dict[str, list[int]] = {}
         self._timers: list[tuple[float, int, str]] = []
         self._timer_seq = 0
+        self._next_timer = INF                     # when the first timer is due (`_timers[0]`; INF: none)
         self._init = model.init()
 
     # --- findings ------------------------------------------------------------------------------
@@ -210,6 +218,7 @@ class Checker:
         dev.scheduled = at
         self._timer_seq += 1
         heapq.heappush(self._timers, (at, self._timer_seq, dev.name))
+        self._next_timer = self._timers[0][0]
 
     def advance(self, now: float) -> None:
         """Time is now `now` (epoch seconds): hold-backs, gaps and commands whose time is up are judged."""
@@ -223,6 +232,7 @@ class Checker:
                 continue  # superseded by an earlier timer
             dev.scheduled = None
             self._expire(dev, now)
+        self._next_timer = timers[0][0] if timers else INF
 
     def _expire(self, dev: Device, now: float) -> None:
         nxt: list[float] = []
@@ -273,35 +283,97 @@ class Checker:
             else:
                 self._emit(F.Finding(F.MALFORMED, f"line {item.line}: {item.reason}", messages=(F.Ref(item.line),)))
             return
-        t = item.t
+        try:
+            m = parse(item, line)
+        except Malformed as exc:
+            self._tick(item.t)
+            self._malformed(item, line, exc)
+            return
+        self._accept(m, item.payload)
+
+    def feed_lines(self, lines: Iterable[tuple[int, bytes]]) -> None:
+        """Lines of a recording, undecoded, as `(number, line)` in increasing order: each as if it were
+        `feed(recording.decode_item(number, line), number)`, but with no `Record` in between for the usual
+        line (a valid record whose text payload is a valid message). `lines` is brought up to date at the end."""
+        line = 0
+        try:
+            for line, raw in lines:
+                fields = text_fields(raw)
+                if fields is not None:
+                    t, topic, retain, text = fields
+                    try:
+                        m = parse_payload(topic, t, retain, text, line)
+                    except Malformed:
+                        pass  # `feed()` reports it
+                    else:
+                        self._accept(m, text)
+                        continue
+                self.feed(decode_item(line, raw), line)
+        finally:
+            if line > self.lines:
+                self.lines = line
+
+    def _tick(self, t: float) -> None:
+        """A message arrived at `t`: the clock moves on (judging what is due by then)."""
         if self.started is None:
             self.started = t
-        if self._timers and self._timers[0][0] <= t:
+        if t >= self._next_timer:
+            self.advance(t)
+        elif self.clock is None or t > self.clock:
+            self.clock = t
+
+    def _accept(self, m: Message, payload: bytes | str) -> None:
+        """A valid message (`payload`: its bytes, or the text they decode to): the clock moves to its arrival,
+        then the message goes where its kind says (a live one that is simply the next in line is seen to here,
+        in short; `_live()` takes the others)."""
+        t = m.t
+        if self.started is None:  # `_tick(t)`, inlined: this runs for every message
+            self.started = t
+        if t >= self._next_timer:
             self.advance(t)
         elif self.clock is None or t > self.clock:
             self.clock = t
         try:
-            m = parse(item, line)
-        except Malformed as exc:
-            self._malformed(item, line, exc)
-            return
-        dev = self.devices.get(m.device)
-        if dev is None:
+            dev = self.devices[m.device]
+        except KeyError:
             dev = self.devices[m.device] = Device(m.device)
-        counts = dev.counts.get(m.kind)
-        if counts is None:
-            counts = dev.counts[m.kind] = [0, 0]
-        counts[m.retained] += 1
-        dev.messages += 1
+        kind, retained = m.kind, m.retained
+        try:  # (an int index, not the bool: indexing a list with a bool takes the slow way)
+            dev.counts[kind][1 if retained else 0] += 1
+        except KeyError:  # the device's first message of this kind
+            dev.counts[kind] = [0, 1] if retained else [1, 0]
         dev.last_seen = t
-        if m.kind == "cmd":
-            self._command(dev, m, item.payload)
-        elif m.seq is None:
+        seq = m.seq
+        if kind == "cmd":
+            if not retained:  # a retained one is the broker's replay of an old command: the node ignores it too
+                self._command(dev, m, payload if type(payload) is bytes else payload.encode("utf-8"))
+            return
+        if seq is None:
             self._will(dev, m)
-        elif m.retained:
+            return
+        if retained:
             self._retained(dev, m)
-        else:
+            return
+        track = dev.current
+        if track is None or seq != track.next or track.boot != m.boot or track.pending \
+                or m.sess != track.sess_max:
             self._live(dev, m)
+            return
+        # The common case, in short (what `_live()` would do with it): the next in line of the current boot, in
+        # the same session, nothing waiting (so every live seq seen so far is below it: it is the new `seq_last`,
+        # and `seq_first` stands).
+        track.live += 1
+        track.seq_last = track.top = seq
+        track.next = seq + 1
+        if kind == "ack":
+            m = self._match_ack(dev, m)
+        self._deliver(dev, track, m)
+        if kind == "status":
+            self._show(dev, track, m)
+        else:  # `_show()`, for any other live message of the current boot
+            if kind == "state":
+                dev.view = m.body
+            dev.online = True
 
     def _malformed(self, record: Record, line: int, exc: Malformed) -> None:
         try:
@@ -314,7 +386,7 @@ class Checker:
             dev = self.devices.get(exc.device)
             if dev is None:
                 dev = self.devices[exc.device] = Device(exc.device)
-            dev.messages += 1
+            dev.malformed += 1
             dev.last_seen = record.t
             self._emit(F.Finding(F.MALFORMED, f"{where}{kind}: {exc.reason}", exc.device, messages=(ref,)))
         else:
@@ -384,20 +456,12 @@ class Checker:
     # --- live ordering -------------------------------------------------------------------------------
 
     def _live(self, dev: Device, m: Message) -> None:
+        """A live message: its place in its boot's order. (`_accept()` sees to the common case in short: the
+        next in line of the current boot, in its session, nothing waiting; this would do the same with it.)"""
         track = dev.current
+        seq: int = m.seq  # type: ignore[assignment]
         if track is None or track.boot != m.boot:
             track = self._track(dev, m)
-        seq: int = m.seq  # type: ignore[assignment]
-        if track is not None and seq == track.next and not track.pending and m.sess == track.sess_max \
-                and m.kind != "ack":
-            # The common case, in short: the next in line, in the same session, nothing waiting (so every
-            # live seq seen so far is below it: it is the new `seq_last`, and `seq_first` stands).
-            track.live += 1
-            track.seq_last = track.top = seq
-            track.next = seq + 1
-            self._deliver(dev, track, m)
-            self._show(dev, track, m)
-            return
         if track is None:
             self._emit(F.Finding(F.REORDERED, f"seq {seq} of boot {m.boot} arrived after the device had moved on "
                                               f"to {len(dev.tracks)} newer boots (too old to tell a late message "
@@ -550,19 +614,21 @@ class Checker:
 
     def _deliver(self, dev: Device, track: Track, m: Message) -> None:
         seq: int = m.seq  # type: ignore[assignment]
-        track.ring[seq % _RING] = (seq, m.line, m.t, m.kind, m.ver, m.sess)
-        if m.sess < track.sess_delivered:  # type: ignore[operator]
-            self._found(F.INCONSISTENT, f"seq {seq} carries session {m.sess}, but an earlier seq already "
+        sess: int = m.sess  # type: ignore[assignment]
+        kind = m.kind
+        track.ring[seq % _RING] = (seq, m.line, m.t, kind, m.ver, sess)
+        if sess < track.sess_delivered:
+            self._found(F.INCONSISTENT, f"seq {seq} carries session {sess}, but an earlier seq already "
                                         f"carried session {track.sess_delivered}: sessions only rise",
                         dev, track, _ref(track.last), _ref(m), seqs=(seq,),
-                        expected={"sess": f">= {track.sess_delivered}"}, seen={"sess": m.sess})
+                        expected={"sess": f">= {track.sess_delivered}"}, seen={"sess": sess})
         else:
-            track.sess_delivered = m.sess  # type: ignore[assignment]
+            track.sess_delivered = sess
         if track.baseline_seq is not None and seq <= track.baseline_seq:
             track.last = m
             return  # already reflected in the retained snapshot the model started from
         state = track.state
-        is_snapshot = m.kind == "state"
+        is_snapshot = kind == "state"
         if is_snapshot:
             dev.snapshots += 1
             dev.snapshots_checked += getattr(state, "ver", None) is not None
@@ -593,7 +659,7 @@ class Checker:
 
     def _command(self, dev: Device, m: Message, payload: bytes) -> None:
         command = self.model.parse_command(payload)
-        sent = _Sent(command, m.t, _ref(m), dev.lost)
+        sent = _Sent(command, m.t, m, dev.lost)
         dev.sent += 1
         cid = command.id
         for i, (ack, _) in enumerate(dev.orphans):  # its ack overtook it
@@ -645,7 +711,8 @@ class Checker:
         dev.rtts.append(rtt)
         if len(dev.rtts) > self.limits.rtts:
             dev.rtts.popleft()
-        dev.rtt_max = rtt if dev.rtt_max is None else max(dev.rtt_max, rtt)
+        if dev.rtt_max is None or rtt > dev.rtt_max:
+            dev.rtt_max = rtt
         key = sent.command.id if sent.command.id is not None else "null"
         dev.rtt_of[key] = rtt
         if len(dev.rtt_of) > 64:
@@ -661,7 +728,7 @@ class Checker:
             offline += f" ({dev.lost - sent.lost_before} message(s) from the device were lost meanwhile: " \
                        "the ack may be among them)"
         self._found(F.UNACKED, f"command {cid!r} got no ack within {self.command_timeout:g} s{offline}",
-                    dev, dev.current, sent.ref, info={"command": cid, "rtt_ms": None,
+                    dev, dev.current, _ref(sent.message), info={"command": cid, "rtt_ms": None,
                                                       "timeout_s": self.command_timeout})
 
     def _orphan(self, dev: Device, ack: Message) -> None:
@@ -742,11 +809,15 @@ class Keeper:
 def check(items: Iterable[Record | BadLine], model: Any | ModuleType = default_model, *,
           reorder_timeout: float = REORDER_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
           keep: int = 1000, limits: Limits = Limits()) -> F.Result:
-    """Check a whole recording: item N is line N (as `monitor.recording.read()` returns them)."""
+    """Check a whole recording: item N is line N (as `monitor.recording.read()` returns them). A recording
+    file from `monitor.recording.iter_items()`, untouched, is read line by line (`Checker.feed_lines()`)."""
     keeper = Keeper(keep)
     checker = Checker(model, reorder_timeout=reorder_timeout, command_timeout=command_timeout,
                       on_finding=keeper, limits=limits)
-    for line, item in enumerate(items, start=1):
-        checker.feed(item, line)
+    if isinstance(items, Items) and items.fresh:  # a recording file: its lines go in undecoded
+        checker.feed_lines(items.lines())
+    else:
+        for line, item in enumerate(items, start=1):
+            checker.feed(item, line)
     checker.finish()
     return checker.result(keeper.kept)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ KINDS = (*NODE_KINDS, "cmd")
 
 MAX_PAYLOAD = 16 * 1024
 """A node message is a few hundred bytes; anything beyond this is malformed (and not decoded)."""
+_SURELY_SMALL = MAX_PAYLOAD // 4
+"""A payload of at most this many bytes, or characters (4 bytes each at most in UTF-8), is not too large."""
 
 _BOOT = re.compile(r"[0-9a-fA-F]{8}")
 
@@ -81,6 +84,10 @@ class Message:
         return self.kind == "status" and self.seq is None
 
 
+_new_message = object.__new__
+"""A `Message` with no field set yet (see the end of `parse_payload()`)."""
+
+
 def split_topic(topic: str) -> tuple[str, str]:
     """`(device, kind)` of `pico/<id>/<kind>`; `Malformed` for any other topic."""
     parts = topic.split("/")
@@ -95,26 +102,29 @@ def split_topic(topic: str) -> tuple[str, str]:
 _CACHE = 4096
 """Valid topics and boot ids remembered (a fleet repeats a few of each: checked once, then looked up)."""
 _topics: dict[str, tuple[str, str]] = {}
-_boots: set[str] = set()
+_boots: dict[str, str] = {}
+"""Each valid boot id seen, to itself: the messages of a boot share one string (equal strings that are the
+same object compare at once, and take no more room)."""
 
 
 def _remember_topic(topic: str) -> tuple[str, str]:
-    """`split_topic()`, remembering the valid topics (bounded)."""
-    split = split_topic(topic)
+    """`split_topic()`, remembering the valid topics (bounded); the names are interned, so that comparing
+    them with the kinds' names, or one device's names from its several topics, is quick."""
+    device, kind = split_topic(topic)
     if len(_topics) >= _CACHE:
         _topics.clear()
-    _topics[topic] = split
+    split = _topics[topic] = sys.intern(device), sys.intern(kind)
     return split
 
 
-def _new_boot(boot: str) -> bool:
-    """Whether `boot`, not yet remembered, is a valid boot id (remembering it when it is)."""
-    if not _BOOT.fullmatch(boot):
-        return False
+def _new_boot(boot: object) -> str | None:
+    """`boot`, not yet remembered, when it is a valid boot id (remembering it); None when it is not one."""
+    if type(boot) is not str or not _BOOT.fullmatch(boot):
+        return None
     if len(_boots) >= _CACHE:
         _boots.clear()
-    _boots.add(boot)
-    return True
+    _boots[boot] = boot
+    return boot
 
 
 def _is_int(value: object, minimum: int) -> bool:
@@ -136,38 +146,58 @@ def _body_orjson_refused(payload: bytes, device: str) -> Any:
 
 def parse(record: Record, line: int = 0) -> Message:
     """The `Message` in `record`; `Malformed` when it is not one."""
-    device, kind = _topics.get(record.topic) or _remember_topic(record.topic)
-    payload = record.payload
+    return parse_payload(record.topic, record.t, record.retain, record.payload, line)
+
+
+def parse_payload(topic: str, t: float, retained: bool, payload: bytes | str, line: int = 0) -> Message:
+    """`parse()` of a record given by its fields. `payload` may also be the text the bytes decode to (a
+    recording's line holds it so): orjson reads that as it is, with no encoding to bytes. The text must be
+    valid Unicode (no lone surrogates: no string orjson decodes has one); its UTF-8 bytes are the payload."""
+    device, kind = _topics.get(topic) or _remember_topic(topic)
     if kind == "cmd":  # published by a laptop: no envelope; the model reads it (`model.parse_command`)
-        return Message(device, kind, record.t, record.retain, None, line=line)
-    if len(payload) > MAX_PAYLOAD:
-        raise Malformed(f"payload too large: {len(payload)} bytes (at most {MAX_PAYLOAD})", device)
+        return Message(device, kind, t, retained, None, line=line)
+    if len(payload) > _SURELY_SMALL:
+        size = len(payload) if type(payload) is bytes else len(payload.encode("utf-8"))
+        if size > MAX_PAYLOAD:
+            raise Malformed(f"payload too large: {size} bytes (at most {MAX_PAYLOAD})", device)
     try:
         body = orjson.loads(payload)  # `loads()`, its common case inlined
     except orjson.JSONDecodeError:
-        body = _body_orjson_refused(payload, device)
+        body = _body_orjson_refused(payload if type(payload) is bytes else payload.encode("utf-8"), device)
     if type(body) is not dict:
         raise Malformed("payload is not a JSON object", device)
-    get = body.get
-    boot = get("boot")
-    if type(boot) is not str or (boot not in _boots and not _new_boot(boot)):
+    try:  # subscripts cost less than `get()`; a field missing is rare (no `ver` in a status, ...)
+        boot, sess, seq = body["boot"], body["sess"], body["seq"]
+        ts, ver = body["ts"], body["ver"]
+    except KeyError:
+        get = body.get
+        boot, sess, seq, ts, ver = get("boot"), get("sess"), get("seq"), get("ts"), get("ver")
+    try:
+        boot = _boots[boot]
+    except (KeyError, TypeError):  # not seen yet, or not even hashable
+        boot = _new_boot(boot)
+    if boot is None:
         raise Malformed('"boot" must be a string of 8 hex digits', device)
-    sess = get("sess")
     if type(sess) is not int or sess < 1:
         raise Malformed('"sess" must be an integer >= 1', device)
-    seq = get("seq")
-    if seq is None and kind == "status" and get("online") is False and "seq" not in body \
+    if seq is None and kind == "status" and body.get("online") is False and "seq" not in body \
             and "ts" not in body:
-        return Message(device, kind, record.t, record.retain, body, boot, sess, None, None, line)  # a Last Will
+        return Message(device, kind, t, retained, body, boot, sess, None, None, line)  # a Last Will
     if type(seq) is not int or seq < 1:
         raise Malformed('"seq" must be an integer >= 1', device)
-    ts = get("ts")
     if type(ts) is not int or ts < 0:
         raise Malformed('"ts" must be an integer >= 0', device)
-    ver = get("ver")
     if ver is not None and (type(ver) is not int or ver < 0):
         raise Malformed('"ver" must be an integer >= 0', device)
-    return Message(device, kind, record.t, record.retain, body, boot, sess, seq, ver, line)
+    # `Message(device, kind, t, retained, body, boot, sess, seq, ver, line)`, field by field (all of them):
+    # calling the class costs a fresh interpreter frame, and another for `__init__`, as much as all the rest
+    # of this function, which runs for every message.
+    m = _new_message(Message)
+    m.device, m.kind, m.t = device, kind, t
+    m.retained, m.body, m.boot = retained, body, boot
+    m.sess, m.seq, m.ver = sess, seq, ver
+    m.line, m.command = line, None
+    return m
 
 
 def try_parse(record: Record, line: int = 0) -> Message | Malformed:

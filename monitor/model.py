@@ -36,6 +36,7 @@ BUTTONS = ("a", "b")
 EVENT_KINDS = ("button", "mode", "led")
 CAUSES = ("button", "cmd")
 COMMAND_KEYS = ("id", "led", "mode", "get")
+_COMMAND_KEYS = frozenset(COMMAND_KEYS)
 MAX_COMMAND_BYTES = 256
 MAX_ID_CHARS = 64
 
@@ -100,7 +101,9 @@ class Problem(NamedTuple):
 NONE: tuple[Problem, ...] = ()
 
 _new_state = tuple.__new__
-"""Builds a `State` from all its fields at once, in order (see `_changed`)."""
+"""Builds a `State` from all its fields at once, in order (see `_on_event`)."""
+_SHOWN = slice(2, 6)
+"""`led`, `mode`, `buttons`, `presses` of a `State` (what a snapshot shows; sliced, to compare them at once)."""
 
 
 def init() -> State:
@@ -113,10 +116,6 @@ def view(state: State) -> dict[str, Any]:
     return {"ver": state.ver, "led": state.led, "mode": state.mode,
             "buttons": dict(zip(BUTTONS, state.buttons, strict=True)),
             "presses": dict(zip(BUTTONS, state.presses, strict=True))}
-
-
-def _is_int(value: object, minimum: int = 0) -> bool:
-    return type(value) is int and value >= minimum
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -134,8 +133,8 @@ def parse_command(raw: bytes) -> Command:
     cid = doc.get("id")
     if not isinstance(cid, str) or not 1 <= len(cid) <= MAX_ID_CHARS:
         return Command(None, None, f"id must be a string of 1 to {MAX_ID_CHARS} characters")
-    unknown = sorted(k for k in doc if k not in COMMAND_KEYS)
-    if unknown:
+    if not doc.keys() <= _COMMAND_KEYS:  # (a set comparison first: sorting costs, on every command)
+        unknown = sorted(k for k in doc if k not in COMMAND_KEYS)
         return Command(cid, None, f"unknown key: {unknown[0]}")
     fields: dict[str, Any] = {}
     for key, allowed in (("led", LEDS), ("mode", MODES)):
@@ -158,15 +157,12 @@ def _is_mapping(value: object) -> bool:
     return type(value) is dict or isinstance(value, Mapping)  # JSON objects are dicts: skip the ABC check
 
 
-def _pair(value: object, name: str, ok: Any, what: str) -> tuple[Any, Any]:
-    if not _is_mapping(value) or len(value) != 2 or "a" not in value or "b" not in value:
+def _pair(value: object, name: str) -> tuple[Any, Any]:
+    """`(value["a"], value["b"])` of an object with exactly the keys a and b."""
+    if type(value) is not dict and not _is_mapping(value) \
+            or len(value) != 2 or "a" not in value or "b" not in value:  # type: ignore[arg-type]
         raise ValueError(f'"{name}" must be an object with keys a, b')
-    a, b = value["a"], value["b"]
-    if not ok(a):
-        raise ValueError(f'"{name}.a" must be {what}')
-    if not ok(b):
-        raise ValueError(f'"{name}.b" must be {what}')
-    return a, b
+    return value["a"], value["b"]  # type: ignore[index]
 
 
 def _is_bool(value: object) -> bool:
@@ -175,56 +171,55 @@ def _is_bool(value: object) -> bool:
 
 def snapshot_state(body: Mapping[str, Any]) -> State:
     """The state a `state` payload shows; `ValueError` with a reason when it is not a valid snapshot."""
-    ver = body.get("ver")
-    if not _is_int(ver):
+    get = body.get  # (each check written out, with no helper to call: every snapshot runs them)
+    ver = get("ver")
+    if type(ver) is not int or ver < 0:
         raise ValueError('"ver" must be an integer >= 0')
-    if body.get("led") not in LEDS:
+    led, mode = get("led"), get("mode")
+    if led not in LEDS:
         raise ValueError(f'"led" must be one of: {", ".join(LEDS)}')
-    if body.get("mode") not in MODES:
+    if mode not in MODES:
         raise ValueError(f'"mode" must be one of: {", ".join(MODES)}')
-    buttons = _pair(body.get("buttons"), "buttons", _is_bool, "true or false")
-    presses = _pair(body.get("presses"), "presses", _is_int, "an integer >= 0")
-    lit = body.get("lit")
+    a, b = buttons = _pair(get("buttons"), "buttons")
+    if a is not True and a is not False:
+        raise ValueError('"buttons.a" must be true or false')
+    if b is not True and b is not False:
+        raise ValueError('"buttons.b" must be true or false')
+    a, b = presses = _pair(get("presses"), "presses")
+    if type(a) is not int or a < 0:
+        raise ValueError('"presses.a" must be an integer >= 0')
+    if type(b) is not int or b < 0:
+        raise ValueError('"presses.b" must be an integer >= 0')
+    lit = get("lit")
     if type(lit) is not int or lit not in (0, 1):
         raise ValueError('"lit" must be 0 or 1')
-    temp = body.get("temp_c", "missing")
+    temp = get("temp_c", "missing")
     if temp is not None and type(temp) not in (int, float):
         raise ValueError('"temp_c" must be a number or null')
-    dropped, cmd_dropped = body.get("dropped"), body.get("cmd_dropped")
-    if not _is_int(dropped):
+    dropped, cmd_dropped = get("dropped"), get("cmd_dropped")
+    if type(dropped) is not int or dropped < 0:
         raise ValueError('"dropped" must be an integer >= 0')
-    if not _is_int(cmd_dropped):
+    if type(cmd_dropped) is not int or cmd_dropped < 0:
         raise ValueError('"cmd_dropped" must be an integer >= 0')
-    return _new_state(State, (ver, True, body["led"], body["mode"], buttons, presses, False, 0, 0, dropped, cmd_dropped,
+    return _new_state(State, (ver, True, led, mode, buttons, presses, False, 0, 0, dropped, cmd_dropped,
                               ()))  # State(ver=ver, known=True, led=..., ..., cmd_dropped=cmd_dropped), built directly
 
 
-def _check_event(body: Mapping[str, Any]) -> None:
-    get = body.get
-    ver = get("ver")
-    if type(ver) is not int or ver < 1:
-        raise ValueError('"ver" must be an integer >= 1')
-    kind = get("kind")
-    if kind == "button":
-        if get("button") not in BUTTONS:
-            raise ValueError(f'"button" must be one of: {", ".join(BUTTONS)}')
-        pressed = get("pressed")
-        if pressed is not True and pressed is not False:
-            raise ValueError('"pressed" must be true or false')
-        presses = get("presses")
-        if type(presses) is not int or presses < 0:
-            raise ValueError('"presses" must be an integer >= 0')
-        return
+def _change(body: Mapping[str, Any], kind: Any) -> str:
+    """The new value of `led` or `mode` an event of that `kind` carries; `ValueError` with a reason when it is
+    not a valid event."""
     if kind not in EVENT_KINDS:
         raise ValueError(f'"kind" must be one of: {", ".join(EVENT_KINDS)}')
     allowed = MODES if kind == "mode" else LEDS
-    if get(kind) not in allowed:
+    value = body.get(kind)
+    if value not in allowed:
         raise ValueError(f'"{kind}" must be one of: {", ".join(allowed)}')
-    by = get("by")
+    by = body.get("by")
     if by not in CAUSES:
         raise ValueError(f'"by" must be one of: {", ".join(CAUSES)}')
-    if by == "cmd" and not isinstance(get("cmd"), str):
+    if by == "cmd" and not isinstance(body.get("cmd"), str):
         raise ValueError('"cmd" (the command id) must be a string when "by" is "cmd"')
+    return value  # type: ignore[no-any-return]
 
 
 def _check_ack(body: Mapping[str, Any]) -> None:
@@ -232,11 +227,13 @@ def _check_ack(body: Mapping[str, Any]) -> None:
     if cid is not None and not isinstance(cid, str):
         raise ValueError('"id" must be a string or null')
     ok = body.get("ok")
-    if not _is_bool(ok):
+    if ok is not True and ok is not False:
         raise ValueError('"ok" must be true or false')
-    if ok and not _is_int(body.get("ver")):
-        raise ValueError('"ver" must be an integer >= 0 in an ok ack')
-    if not ok and not isinstance(body.get("error"), str):
+    if ok:
+        ver = body.get("ver")
+        if type(ver) is not int or ver < 0:
+            raise ValueError('"ver" must be an integer >= 0 in an ok ack')
+    elif not isinstance(body.get("error"), str):
         raise ValueError('"error" must be a string in a rejected ack')
 
 
@@ -285,31 +282,31 @@ def _on_snapshot(state: State, message: Any) -> tuple[State, tuple[Problem, ...]
         snap = snapshot_state(message.body)
     except ValueError as exc:
         return state, (Problem(MALFORMED, f"state: {exc}"),)
+    at = state.ver
     if message.retained:
-        if state.ver is not None or state.dropped is not None:
+        if at is not None or state.dropped is not None:
             return state, NONE  # history: the model has moved past it (or the boot start is known)
         return snap, NONE  # a baseline from before the recording started
-    if state.ver is not None and snap.ver < state.ver:
-        return state, (Problem(INCONSISTENT, f"snapshot ver {snap.ver} is older than the changes already seen "
-                                             f"(model at ver {state.ver})", expected=view(state), seen=view(snap)),)
+    ver = snap.ver
+    if at is not None and ver < at:
+        return state, (Problem(INCONSISTENT, f"snapshot ver {ver} is older than the changes already seen "
+                                             f"(model at ver {at})", expected=view(state), seen=view(snap)),)
     problems = _counters(state, snap)
-    if state.ver is not None:
-        skipped = snap.ver - state.ver
+    if at is not None:
+        skipped = ver - at
         owed = state.owed + (skipped if skipped > 0 and not state.gap else 0)
-        explained = state.dropped is None or snap.dropped > state.dropped
-        if owed and not explained:
-            first = state.owed_from if state.owed else state.ver + 1
+        if owed and not (state.dropped is None or snap.dropped > state.dropped):  # not explained by drops
+            first = state.owed_from if state.owed else at + 1
             problems.append(Problem(INCONSISTENT, f"{owed} change(s) from ver {first} on were never published, "
                                                   "yet nothing was lost on the way and the node counts no drops",
                                     expected={"dropped": f"> {state.dropped}"}, seen={"dropped": snap.dropped},
                                     info={"versions_missing": owed}))
         if skipped == 0 and state.known:
-            if (snap.led, snap.mode, snap.buttons, snap.presses) != (state.led, state.mode, state.buttons,
-                                                                      state.presses):
+            if snap[_SHOWN] != state[_SHOWN]:
                 # Which side is wrong is unknowable here: the model waits for the next snapshot rather than
                 # flag every later message (one lie, one finding).
                 return snap._replace(known=False), (*problems, Problem(
-                    INCONSISTENT, f"snapshot ver {snap.ver} disagrees with the changes before it",
+                    INCONSISTENT, f"snapshot ver {ver} disagrees with the changes before it",
                     expected=view(state), seen=view(snap)))
         elif skipped == 0:
             for p in state.pending:
@@ -317,18 +314,9 @@ def _on_snapshot(state: State, message: Any) -> tuple[State, tuple[Problem, ...]
                 if shown != p.value:
                     problems.append(Problem(
                         INCONSISTENT, f"command {p.command!r} was acked ok at ver {p.ver} with {p.field}={p.value}, "
-                                      f"but the next snapshot (ver {snap.ver}) shows {p.field}={shown}",
+                                      f"but the next snapshot (ver {ver}) shows {p.field}={shown}",
                         expected={p.field: p.value}, seen={p.field: shown}, info={"command": p.command}))
     return snap, tuple(problems)
-
-
-def _changed(s: State, ver: int, led: str | None, mode: str | None, buttons: tuple[bool, bool],
-             presses: tuple[int, int]) -> State:
-    """`s._replace(ver=ver, gap=False, led=led, mode=mode, buttons=buttons, presses=presses)`, built
-    directly (the fields in `State`'s order): this runs for every event, and `_replace` (or a `State(...)`
-    call with its defaults) costs several times as much."""
-    return _new_state(State, (ver, s.known, led, mode, buttons, presses, False, s.owed, s.owed_from, s.dropped,
-                              s.cmd_dropped, s.pending))
 
 
 def _button_problems(state: State, body: Mapping[str, Any], want: int) -> tuple[Problem, ...]:
@@ -349,37 +337,65 @@ def _button_problems(state: State, body: Mapping[str, Any], want: int) -> tuple[
     return tuple(problems)
 
 
+def _without(pending: tuple[Pending, ...], field: str) -> tuple[Pending, ...]:
+    """`pending` less the effects on `field` (an event changed it since)."""
+    return tuple(p for p in pending if p.field != field)
+
+
 def _on_event(state: State, body: Mapping[str, Any]) -> tuple[State, tuple[Problem, ...]]:
-    ver = body["ver"]
-    if state.ver is None:
-        return state._replace(ver=ver), NONE
-    if ver <= state.ver:
-        return _backwards(state, ver, "event", state.ver + 1)
-    if ver > state.ver + 1:
-        return _skip(state, ver, ver - state.ver - 1), NONE
-    kind = body["kind"]
-    if not state.known:
-        pending = tuple(p for p in state.pending if p.field != kind)
-        return state._replace(ver=ver, gap=False, pending=pending), NONE
+    """The state after the event `body` and the problems it shows; `ValueError` with a reason when `body` is
+    not a valid event (checked first, each field read once: this runs for every event)."""
+    try:  # (subscripts cost less than `get()`; when a field is missing, the checks below say which)
+        ver, kind = body["ver"], body["kind"]
+    except KeyError:
+        ver, kind = body.get("ver"), body.get("kind")
+    if type(ver) is not int or ver < 1:
+        raise ValueError('"ver" must be an integer >= 1')
     if kind == "button":
-        button, pressed, presses = body["button"], body["pressed"], body["presses"]
-        buttons, counts = state.buttons, state.presses
-        i = 0 if button == "a" else 1
-        want = counts[i] + 1 if pressed else counts[i]
-        problems = NONE if buttons[i] != pressed and presses == want else _button_problems(state, body, want)
-        if i == 0:
-            buttons, counts = (pressed, buttons[1]), (presses, counts[1])
-        else:
-            buttons, counts = (buttons[0], pressed), (counts[0], presses)
-        return _changed(state, ver, state.led, state.mode, buttons, counts), problems
-    value = body[kind]
+        try:
+            button, pressed, count = body["button"], body["pressed"], body["presses"]
+        except KeyError:
+            button, pressed, count = body.get("button"), body.get("pressed"), body.get("presses")
+        if button not in BUTTONS:
+            raise ValueError(f'"button" must be one of: {", ".join(BUTTONS)}')
+        if pressed is not True and pressed is not False:
+            raise ValueError('"pressed" must be true or false')
+        if type(count) is not int or count < 0:
+            raise ValueError('"presses" must be an integer >= 0')
+    else:
+        value = _change(body, kind)
+    # `state` unpacked once, and the new state built directly (the fields in `State`'s order) rather than
+    # with `_replace`: attribute reads and `_replace` cost several times as much.
+    at, known, led, mode, buttons, presses, _, owed, owed_from, dropped, cmd_dropped, pending = state
+    if at is None:
+        return state._replace(ver=ver), NONE
+    if ver <= at:
+        return _backwards(state, ver, "event", at + 1)
+    if ver > at + 1:
+        return _skip(state, ver, ver - at - 1), NONE
+    if not known:
+        return state._replace(ver=ver, gap=False, pending=_without(pending, kind)), NONE
     problems = NONE
-    if getattr(state, kind) == value:
-        problems = (Problem(INCONSISTENT, f"{kind} event to {value!r} but the model already has {kind} {value!r}: "
-                                          "an event is a change", expected={kind: f"not {value}"}, seen={kind: value}),)
-    if kind == "led":
-        return _changed(state, ver, value, state.mode, state.buttons, state.presses), problems
-    return _changed(state, ver, state.led, value, state.buttons, state.presses), problems
+    if kind == "button":
+        i = 0 if button == "a" else 1
+        want = presses[i] + 1 if pressed else presses[i]
+        if buttons[i] == pressed or count != want:
+            problems = _button_problems(state, body, want)
+        if i == 0:
+            buttons, presses = (pressed, buttons[1]), (count, presses[1])
+        else:
+            buttons, presses = (buttons[0], pressed), (presses[0], count)
+    else:
+        if (led if kind == "led" else mode) == value:
+            problems = (Problem(INCONSISTENT, f"{kind} event to {value!r} but the model already has {kind} "
+                                              f"{value!r}: an event is a change", expected={kind: f"not {value}"},
+                                seen={kind: value}),)
+        if kind == "led":
+            led = value
+        else:
+            mode = value
+    return _new_state(State, (ver, known, led, mode, buttons, presses, False, owed, owed_from, dropped, cmd_dropped,
+                              pending)), problems
 
 
 def _on_ack(state: State, body: Mapping[str, Any], command: Command | None) -> tuple[State, tuple[Problem, ...]]:
@@ -431,21 +447,21 @@ def step(state: State, message: Any) -> tuple[State, tuple[Problem, ...]]:
     body = message.body
     if kind == "event" and type(body) is dict and not message.retained:  # the common case, in short
         try:
-            _check_event(body)
+            return _on_event(state, body)
         except ValueError as exc:
             return state, (Problem(MALFORMED, f"{kind}: {exc}"),)
-        return _on_event(state, body)
     if kind == GAP:
         return state._replace(gap=True), NONE
     if kind == BOOT:
         return State(ver=0, dropped=0, cmd_dropped=0), NONE
-    if not _is_mapping(body):
+    if type(body) is not dict and not _is_mapping(body):
         return state, (Problem(MALFORMED, f"{kind}: payload is not a JSON object"),)
     if kind == "state":
         return _on_snapshot(state, message)
+    after = state, NONE
     try:
         if kind == "event":
-            _check_event(body)
+            after = _on_event(state, body)  # (which checks the body)
         elif kind == "ack":
             _check_ack(body)
         elif kind == "status":
@@ -453,9 +469,7 @@ def step(state: State, message: Any) -> tuple[State, tuple[Problem, ...]]:
     except ValueError as exc:
         return state, (Problem(MALFORMED, f"{kind}: {exc}"),)
     if message.retained:
-        return state, NONE
-    if kind == "event":
-        return _on_event(state, body)
+        return state, NONE  # history: checked, and that is all
     if kind == "ack":
         return _on_ack(state, body, message.command)
-    return state, NONE
+    return after

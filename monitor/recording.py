@@ -68,6 +68,14 @@ def _load_line(line: bytes) -> object:
         raise ValueError("not JSON") from None
 
 
+def _finite(t: float | int) -> bool:
+    """Whether `t` is a finite number as a float (an integer too large for one is not)."""
+    try:
+        return math.isfinite(t)
+    except OverflowError:
+        return False
+
+
 def decode(line: bytes) -> Record:
     """The `Record` one recording line holds (its newline may be included); `ValueError` with a short
     reason when it holds none."""
@@ -79,7 +87,7 @@ def decode(line: bytes) -> Record:
         raise ValueError("not a JSON object")
     get = obj.get
     t = get("t")
-    if type(t) is not float and type(t) is not int or not math.isfinite(t):
+    if type(t) is not float and type(t) is not int or not _finite(t):
         raise ValueError('"t" must be a number (epoch seconds)')
     topic = get("topic")
     if type(topic) is not str or not topic:
@@ -108,40 +116,93 @@ def decode(line: bytes) -> Record:
     return Record(float(t), topic, qos, retain, payload)
 
 
-def _item(number: int, line: bytes) -> Record | BadLine:
+def decode_item(number: int, line: bytes) -> Record | BadLine:
+    """Line `number` of a recording: its `Record`, or a `BadLine` saying why it holds none (torn when it
+    lacks its newline: only the last line can)."""
     try:
         return decode(line)  # a JSON decoder ignores the newline
     except ValueError as exc:
         return BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
 
 
+def text_fields(line: bytes) -> tuple[float, str, bool, str] | None:
+    """`(t, topic, retain, text)` of a recording line holding a valid record with a text payload, the
+    common case (`decode(line)` is then `Record(t, topic, qos, retain, text.encode())`), checked in one go
+    and without building the `Record`; None for any other line, and for one orjson cannot read (`decode()`
+    says what those hold)."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None  # the standard library decides (`decode()`)
+    try:  # (no more than three names an assignment: more would build a tuple to unpack)
+        t, topic, qos = obj["t"], obj["topic"], obj["qos"]
+        retain, text = obj["retain"], obj["payload"]
+    except (KeyError, TypeError):  # a key missing, or not an object
+        return None
+    if type(text) is str and type(topic) is str and topic and type(qos) is int and qos in (0, 1, 2) \
+            and (retain is True or retain is False) and "payload_b64" not in obj:
+        if type(t) is float and math.isfinite(t):
+            return t, topic, retain, text
+        if type(t) is int:  # from orjson: at most 64 bits, so finite as a float too
+            return float(t), topic, retain, text
+    return None
+
+
 def parse(data: bytes) -> list[Record | BadLine]:
     """Every line of a recording's bytes, in order: item N is line N."""
     lines = data.split(b"\n")
     last = lines.pop()
-    items = [_item(n, line + b"\n") for n, line in enumerate(lines, start=1)]
+    items = [decode_item(n, line + b"\n") for n, line in enumerate(lines, start=1)]
     if last:
-        items.append(_item(len(lines) + 1, last))
+        items.append(decode_item(len(lines) + 1, last))
     return items
 
 
-def iter_items(path: str | Path) -> Iterator[Record | BadLine]:
+def iter_items(path: str | Path) -> Items:
     """Every line of the recording at `path`, as it is read (item N is line N). Only the last line can
     lack its newline: when it does not decode, it is a torn `BadLine`. `RecordingError` when the file
     cannot be read."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with f:
+    return Items(path)
+
+
+class Items(Iterator[Record | BadLine]):
+    """What `iter_items()` returns: the items of the recording at `path`, decoded as they are taken. A
+    reader that decodes lines itself (the offline checker) takes `lines()` instead, while `fresh`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._items: Iterator[Record | BadLine] | None = None
+
+    @property
+    def fresh(self) -> bool:
+        """No item was taken yet."""
+        return self._items is None
+
+    def __next__(self) -> Record | BadLine:
+        if self._items is None:
+            self._items = self._decoded()
+        return next(self._items)
+
+    def _decoded(self) -> Iterator[Record | BadLine]:
+        for number, line in self.lines():
+            try:  # `decode_item()`, inlined: this runs for every line
+                yield decode(line)
+            except ValueError as exc:
+                yield BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """`(number, line)` for every line of the file from its start, undecoded (the newline included,
+        but for a last line that lacks it); `RecordingError` when the file cannot be read."""
+        path = self.path
         try:
-            for number, line in enumerate(f, start=1):
-                try:  # `_item()`, inlined: this runs for every line
-                    yield decode(line)
-                except ValueError as exc:
-                    yield BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
+            f = open(path, "rb")  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with f:
+            try:
+                yield from enumerate(f, start=1)
+            except OSError as exc:
+                raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def read(path: str | Path) -> list[Record | BadLine]:

@@ -314,6 +314,20 @@ def test_unacked_command_after_the_command_timeout():
     assert result.devices[0].commands.unacked == 1
 
 
+def test_a_retained_command_replayed_on_subscribe_is_history_not_a_command_waiting_for_an_ack():
+    node = FakeNode()
+    node.status()
+    node.snapshot()
+    node.send({"id": "old", "led": "on"})
+    node.out[-1] = replace(node.out[-1], retain=True)   # the broker's replay: the node ignores it (protocol.md)
+    node.t += 11
+    node.snapshot()
+    result = check(node.out)
+    assert found(result) == []
+    dev = result.devices[0]
+    assert dev.counts["cmd"] == (0, 1) and dev.commands.sent == 0 and dev.commands.waiting == 0
+
+
 def test_command_waiting_at_the_end_is_not_called_unacked():
     node = FakeNode()
     node.status()
