@@ -2,6 +2,11 @@
 against a bare paho subscriber that only counts, and against `mosquitto_sub`, on one Mosquitto broker in
 the same run. Writes the `monitor-ingest` section of docs/benchmarks.md.
 
+The monitor is two processes: its receiver subscribes and appends each message to the recording; the
+`record` process follows the file and checks each line. Its rate counts until the last message was
+checked: `record` says how long a message waited at most, from its arrival until it was checked, and that
+is added to the last arrival.
+
 Method: every subscriber gets the same backlog. Each has a persistent session (clean session off, QoS 1)
 that is subscribed and then disconnected; the fleet simulator publishes N messages (QoS 1) while it is
 away, so the broker queues them; then the subscriber connects and drains them as fast as it can. Its
@@ -14,6 +19,7 @@ of each is reported. Bounded: every wait has a deadline, every loop a count.
 
 import argparse
 import json
+import re
 import shutil
 import socket
 import statistics
@@ -108,7 +114,10 @@ def run_monitor(port, tmp, n, devices, seed, session):
     err = proc.communicate(timeout=30)[1]
     times = [json.loads(line)["t"] for line in out.read_text().splitlines()]
     checked = next((line for line in err.splitlines() if "checked live" in line), "?")
-    return len(times), times[0], times[-1], checked
+    lag = re.search(r"each message within (\d+) ms of its arrival", checked)
+    if lag is None:
+        raise SystemExit(f"bench: the monitor did not say how far behind its checker was: {err}")
+    return len(times), times[0], times[-1], int(lag.group(1)) / 1000, checked
 
 
 _published = {}
@@ -165,8 +174,9 @@ def main():
                 n, a, b = run_bare(port, args.messages, args.devices, seed, f"bare-{r}")
                 rates["bare paho subscriber (counts only)"].append(rate(n, a, b))
                 seed += 1
-                n, a, b, checked = run_monitor(port, tmp, args.messages, args.devices, seed, f"mon-{r}")
-                rates["monitor record (records + checks)"].append(rate(n, a, b))
+                n, a, b, lag, checked = run_monitor(port, tmp, args.messages, args.devices, seed, f"mon-{r}")
+                # recorded AND checked: the last message was checked at most `lag` after it arrived
+                rates["monitor record (records + checks)"].append(rate(n, a, b + lag))
                 notes.append(f"round {r + 1}: monitor received {n} messages; {checked.replace('monitor: ', '')}")
                 seed += 1
                 n, a, b = run_mosquitto_sub(port, args.messages, args.devices, seed, f"msub-{r}")
@@ -190,9 +200,12 @@ def main():
 {rows}
 
 **Target: monitor at least 0.8 times the bare paho subscriber. Measured: {ratio:.2f} —
-{"met" if ratio >= 0.8 else "NOT met"}.** The monitor writes every message to its recording (buffered for at
-most 2 ms, one `write(2)` per batch) and runs the streaming checker on it as it arrives; the bare subscriber only
-appends a timestamp.
+{"met" if ratio >= 0.8 else "NOT met"}.** The monitor is two processes. Its receiver runs paho's loop on its
+one thread, as the bare subscriber does, and appends every message to the recording (buffered for at most
+2 ms, one `write(2)` per batch); the `record` process follows the file on the other core and runs the
+streaming checker on each line. Its rate runs from the first arrival until the last message was *checked*
+(the last arrival plus the longest any message waited to be checked, which `record` reports). The bare
+subscriber only appends a timestamp.
 
 {chr(10).join("- " + n for n in notes)}
 """

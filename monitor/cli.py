@@ -23,7 +23,9 @@ from monitor.findings import Finding
 from monitor.live import Session, tally_text
 from monitor.mqtt import DEFAULT_BROKER, parse_broker
 from monitor.record import Record
-from monitor.subscriber import Subscriber
+
+TURN_S = 0.1
+"""The longest `record`/`watch` wait for the receiver before looking around (a stop asked by a signal)."""
 
 
 def say(message: str) -> None:
@@ -168,59 +170,61 @@ def _printer() -> Callable[[Record], None]:
     return show
 
 
-def _live(args: argparse.Namespace, on_record: Callable[[Record], None] | None,
-          on_finding: Callable[[Finding], None] | None) -> tuple[Session, Path, bool]:
+def _live(args: argparse.Namespace, *, on_record: Callable[[Record], None] | None = None,
+          on_finding: Callable[[Finding], None] | None = None,
+          on_subscribed: Callable[[], None] | None = None) -> tuple[Session, bool]:
     path = Path(args.out) if args.out else recording.default_path()
-    existed = path.exists()
-    writer = recording.Writer(path)
-    session = Session(writer, reorder_timeout=args.reorder_timeout, command_timeout=args.command_timeout,
-                      on_record=on_record, on_finding=on_finding)
-    return session, path, existed
+    session = Session(path, args.broker, session=args.session, duration=args.duration,
+                      reconnect_for=args.reconnect_for, reorder_timeout=args.reorder_timeout,
+                      command_timeout=args.command_timeout, on_record=on_record, on_finding=on_finding,
+                      on_subscribed=on_subscribed, notice=say)
+    return session, path.exists()
 
 
-def _listen(args: argparse.Namespace, session: Session, path: Path, existed: bool,
-            on_subscribed: Callable[[], None], wait: Callable[[Subscriber], str] | None = None) -> int:
-    """Subscribe and feed `session` until stopped; the closing lines on stderr. The exit status."""
-    subscribed = False
-
-    def announce() -> None:
-        nonlocal subscribed
-        subscribed = True
-        on_subscribed()
-
-    sub = Subscriber(args.broker, session.receive, reconnect_for=args.reconnect_for, notice=say,
-                     session=args.session, tick=session.tick)
+def _run(session: Session, turn: Callable[[], None] | None = None) -> None:
+    """Run `session` until it ends (Ctrl-C, SIGTERM, `--for`, a failure), calling `turn()` between looks."""
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        sub.stop()
+        session.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    status, ended = 0, ""
     try:
-        ended = sub.run(args.duration, on_subscribed=announce) if wait is None else wait(sub)
-    except MonitorError as exc:
-        say(str(exc))
-        status = 1
+        session.start()
+        while session.poll(TURN_S):
+            if turn is not None:
+                turn()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        session.writer.close()
-    count = session.writer.count
-    if not subscribed and not existed and count == 0:
+
+
+def _closing(session: Session, existed: bool) -> int:
+    """The closing lines on stderr (and no file left when nothing was ever recorded); the exit status."""
+    status = 0
+    if session.failure is not None:
+        say(session.failure)
+        status = 1
+    path, count = session.path, session.count
+    if not session.subscribed and not existed and count == 0:
         path.unlink(missing_ok=True)
         return status
     tally = session.tally()
     errors = sum(e for _, e in tally.values())
-    say(f"checked live: {tally_text(tally)}" + (f" ({errors} error{'' if errors == 1 else 's'})" if errors else ""))
-    say(f"recorded {count} message{'' if count == 1 else 's'} to {path}" + (f" ({ended})" if ended else ""))
+    lag = f"; each message within {session.lag * 1000:.0f} ms of its arrival" if count else ""
+    say(f"checked live: {tally_text(tally)}" + (f" ({errors} error{'' if errors == 1 else 's'})" if errors else "")
+        + lag)
+    ended = f" ({session.ended})" if session.ended else ""
+    say(f"recorded {count} message{'' if count == 1 else 's'} to {path}{ended}")
     return status
 
 
 def do_record(args: argparse.Namespace) -> int:
     show = None if args.quiet else _printer()
     found = None if args.quiet else _finding_printer()
-    session, path, existed = _live(args, show, found)
-    return _listen(args, session, path, existed, lambda: say(f"recording {path}"))
+    session, existed = _live(args, on_record=show, on_finding=found,
+                             on_subscribed=lambda: say(f"recording {session.path}"))
+    _run(session)
+    return _closing(session, existed)
 
 
 def _finding_printer() -> Callable[[Finding], None]:
@@ -241,9 +245,10 @@ def _finding_printer() -> Callable[[Finding], None]:
 def do_watch(args: argparse.Namespace) -> int:
     from monitor.watch import Watch
 
-    session, path, existed = _live(args, None, None)
-    return Watch(session, path, rows=args.rows, refresh=args.refresh, duration=args.duration).run(
-        lambda on_subscribed, wait: _listen(args, session, path, existed, on_subscribed, wait))
+    watch = Watch(rows=args.rows, refresh=args.refresh)
+    session, existed = _live(args, on_subscribed=watch.on_subscribed)
+    watch.run(session, lambda turn: _run(session, turn))
+    return _closing(session, existed)  # after the screen is left: on stderr, not in the view
 
 
 def do_fleet(args: argparse.Namespace) -> int:

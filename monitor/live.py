@@ -1,73 +1,270 @@
-"""A live monitoring session: every received message is appended to the recording and fed to the
-streaming checker, in arrival order, as it arrives; the wall clock ticks the checker in between, so a
-gap or a command whose time is up is judged even when nothing else arrives.
+"""A live monitoring session, in two processes: a receiver (`monitor.receiver`, a child) subscribes and
+appends every message to the recording; this process follows the recording as it grows and feeds each
+line to the streaming checker, in order. The checker runs on another core than the receiver, and checks
+exactly what was recorded: the live findings are those `check` finds in the same file later.
 
-`Session` owns the recording writer and the checker (one lock guards both: paho's thread feeds them,
-the owner's thread ticks them and reads the device views). `record` and `watch` are thin shells over it.
+The checker's clock is the receiver's word: after each write the receiver says how many lines are in the
+file and that every message which arrived before time T is among them; only then is the checker told
+that it is T (a gap is never called lost while its filler still waits to be written). With nothing
+arriving, the receiver says so every 0.1 s, so gaps and commands still time out.
+
+`Session` is driven by its owner's loop (`poll()`), one thread; `record` and `watch` are thin shells.
 """
 
 from __future__ import annotations
 
-import threading
+import itertools
+import json
+import os
+import select
+import subprocess
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from monitor import findings as F
+from monitor import receiver
 from monitor.checker import COMMAND_TIMEOUT, REORDER_TIMEOUT, Checker, Device
+from monitor.errors import MonitorError, RecordingError
+from monitor.follow import Follower
 from monitor.record import Record
-from monitor.recording import Writer
+from monitor.recording import decode_item, text_fields
 
 RECENT = 200
 """Findings kept for display (the newest); counts of all of them are kept by the checker."""
+START_TIMEOUT = 30.0
+"""How long the receiver may take to open the recording (a large existing file is counted first)."""
+STOP_TIMEOUT = 10.0
+"""How long the receiver may take to end after being asked (then it is terminated, then killed)."""
 
 
 class Session:
-    def __init__(self, writer: Writer, *, reorder_timeout: float = REORDER_TIMEOUT,
+    def __init__(self, path: Path, broker: str, *, session: str | None = None, duration: float | None = None,
+                 reconnect_for: float = 10.0, reorder_timeout: float = REORDER_TIMEOUT,
                  command_timeout: float = COMMAND_TIMEOUT, on_record: Callable[[Record], None] | None = None,
-                 on_finding: Callable[[F.Finding], None] | None = None) -> None:
-        self.writer = writer
-        self.lock = threading.Lock()
+                 on_finding: Callable[[F.Finding], None] | None = None,
+                 on_subscribed: Callable[[], None] | None = None, notice: Callable[[str], None] | None = None) -> None:
+        self.path = path
+        self.config: dict[str, Any] = {"out": str(path), "broker": broker, "session": session,
+                                       "duration": duration, "reconnect_for": reconnect_for}
         self.recent: deque[F.Finding] = deque(maxlen=RECENT)
         self._on_record = on_record
         self._on_finding = on_finding
+        self._on_subscribed = on_subscribed
+        self._notice = notice or (lambda text: None)
         self.checker = Checker(reorder_timeout=reorder_timeout, command_timeout=command_timeout,
                                on_finding=self._found)
+        self.count = 0
+        """Messages the receiver recorded so far (as it said)."""
+        self.lag = 0.0
+        """The longest a message waited, from its arrival (its `t`) until it was checked, in seconds."""
+        self.subscribed = False
+        self.ended: str | None = None
+        """How the receiver ended ("stopped", "time is up"), once it did."""
+        self.failure: str | None = None
+        """Why the receiver failed (or died), once it did."""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._follower: Follower | None = None
+        self._first_line = 1
+        self._pending = b""                        # an event line not yet complete
+        self._eof = False
+        self._stop_asked = False
+        self._stop_sent: float | None = None
 
-    def _found(self, finding: F.Finding) -> None:  # called with the lock held
+    # --- the receiver ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the receiver and wait until the recording is open; `MonitorError` if it cannot be."""
+        try:
+            self._proc = receiver.spawn(self.config)
+        except OSError as exc:
+            raise MonitorError(f"cannot start the receiver: {exc.strerror or exc}") from None
+        deadline = time.monotonic() + START_TIMEOUT
+        while self._follower is None and not self._eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._end_receiver()
+                raise MonitorError(f"the receiver did not open {self.path} within {START_TIMEOUT:g} s")
+            self._take_events(left)
+        if self._follower is None:
+            self._end_receiver()
+            raise RecordingError(self.failure or f"cannot write {self.path}")
+
+    def stop(self) -> None:
+        """Ask the session to end (the receiver stops, the rest of the recording is checked). Safe from
+        a signal handler: it only sets a flag, which `poll()` acts on."""
+        self._stop_asked = True
+
+    @property
+    def done(self) -> bool:
+        return self._eof
+
+    def poll(self, timeout: float) -> bool:
+        """Wait at most `timeout` seconds for the receiver; take in what it says and what it recorded.
+        False once the receiver is gone and everything it recorded was checked."""
+        if self._eof:
+            return False
+        if self._stop_asked and self._stop_sent is None:
+            self._stop_sent = time.monotonic()
+            self._close_stdin()
+        if self._stop_sent is not None and time.monotonic() - self._stop_sent > STOP_TIMEOUT:
+            self._end_receiver()
+        else:
+            self._take_events(timeout)
+        if self._eof:
+            self._finish()
+            return False
+        return True
+
+    def _close_stdin(self) -> None:
+        if self._proc is not None and self._proc.stdin is not None and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+
+    def _end_receiver(self) -> None:
+        """Make sure the receiver is gone: asked, then terminated, then killed (each bounded)."""
+        proc = self._proc
+        if proc is None:
+            return
+        self._close_stdin()
+        for end in (None, proc.terminate, proc.kill):
+            if end is not None:
+                end()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT / 2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._eof = True
+
+    def _take_events(self, timeout: float) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        fd = proc.stdout.fileno()
+        if not select.select([fd], [], [], max(0.0, timeout))[0]:
+            self._take_lines()
+            return
+        data = os.read(fd, 1 << 16)
+        if not data:
+            self._eof = True
+            return
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = None
+            if isinstance(event, dict):
+                self._event(event)
+            elif line.strip():  # not an event: something in the receiver printed to stdout
+                self._notice(f"receiver: {line.decode('utf-8', 'replace')}")
+
+    def _event(self, event: dict[str, Any]) -> None:
+        if "flushed" in event:
+            self.count = event["flushed"]
+            self._take_lines(event["flushed"])
+            self.checker.advance(event["upto"])
+        elif "opened" in event:
+            self._first_line = event["opened"]["line"]
+            self._follower = Follower(self.path, event["opened"]["offset"], self._first_line)
+        elif "subscribed" in event:
+            self.subscribed = True
+            if self._on_subscribed is not None:
+                self._on_subscribed()
+        elif "notice" in event:
+            self._notice(event["notice"])
+        elif "ended" in event:
+            self.ended, self.count = event["ended"], event["count"]
+        elif "failed" in event:
+            self.failure, self.count = event["failed"], event["count"]
+
+    def _finish(self) -> None:
+        """The receiver closed its events: wait for it to exit, check the rest of the recording."""
+        proc = self._proc
+        assert proc is not None
+        try:
+            status = proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._end_receiver()
+            status = proc.returncode
+        if self.ended is None and self.failure is None:
+            self.failure = f"the receiver stopped unexpectedly (exit status {status})"
+        follower = self._follower
+        if follower is None:
+            return
+        self._take_lines(None)
+        rest = follower.rest()
+        if rest:  # the receiver died in the middle of a line
+            self._feed(rest, follower.line)
+        follower.close()
+
+    # --- the recording ----------------------------------------------------------------------------------
+
+    def _take_lines(self, upto: int | None = 0) -> None:
+        """Check the lines recorded since the last look: until the receiver's line `upto` (its count) is
+        checked, and at least what can be read now (None: everything, to the end of the file)."""
+        follower = self._follower
+        if follower is None:
+            return
+        while True:
+            number = follower.line
+            lines = follower.read()
+            if not lines:
+                return
+            if self._on_record is None:
+                self.checker.feed_lines(zip(itertools.count(number), lines))
+            else:
+                for line in lines:
+                    self._feed(line, number)
+                    number += 1
+            arrived = _arrival(lines[0])
+            if arrived is not None:  # the first of these waited longest: a bound for all of them
+                self.lag = max(self.lag, time.time() - arrived)
+            if upto is not None and follower.line - self._first_line >= upto:
+                return
+
+    def _feed(self, line: bytes, number: int) -> None:
+        item = decode_item(number, line)  # without its newline, a line is torn (what a killed receiver leaves)
+        self.checker.feed(item, number)
+        if self._on_record is not None and type(item) is Record:
+            self._on_record(item)
+
+    def _found(self, finding: F.Finding) -> None:
         self.recent.append(finding)
         if self._on_finding is not None:
             self._on_finding(finding)
 
-    def receive(self, record: Record) -> None:
-        """One message from the broker (paho's thread): recorded first, then checked."""
-        with self.lock:
-            line = self.writer.write(record)
-            self.checker.feed(record, line)
-        if self._on_record is not None:
-            self._on_record(record)
-
-    def tick(self, now: float | None = None) -> None:
-        """Let the checker judge what timed out by now (the owner's thread)."""
-        with self.lock:
-            self.checker.advance(time.time() if now is None else now)
+    # --- what the owner reads -----------------------------------------------------------------------------
 
     def read(self, reader: Callable[[dict[str, Device], deque[F.Finding]], Any]) -> Any:
-        """Run `reader(devices, recent findings)` under the lock: a consistent view for display."""
-        with self.lock:
-            return reader(self.checker.devices, self.recent)
+        """`reader(devices, recent findings)`: what the live view shows."""
+        return reader(self.checker.devices, self.recent)
 
     def tally(self) -> dict[str, list[int]]:
         """kind -> [findings, errors], over every device."""
-        with self.lock:
-            total: dict[str, list[int]] = {}
-            for table in (self.checker.loose_tally, *(d.tally for d in self.checker.devices.values())):
-                for kind, (n, e) in table.items():
-                    got = total.setdefault(kind, [0, 0])
-                    got[0] += n
-                    got[1] += e
-            return total
+        total: dict[str, list[int]] = {}
+        for table in (self.checker.loose_tally, *(d.tally for d in self.checker.devices.values())):
+            for kind, (n, e) in table.items():
+                got = total.setdefault(kind, [0, 0])
+                got[0] += n
+                got[1] += e
+        return total
+
+
+def _arrival(line: bytes) -> float | None:
+    """When the message on a recording line arrived (None for a line that is not a record)."""
+    fields = text_fields(line)
+    if fields is not None:
+        return fields[0]
+    item = decode_item(0, line)
+    return item.t if type(item) is Record else None
 
 
 def tally_text(tally: dict[str, list[int]]) -> str:

@@ -1,8 +1,8 @@
 """The broker connection: the only module that imports paho.
 
 `parse_broker()` reads `HOST:PORT`; `Link` connects with a deadline (MQTT 3.1.1, TCP_NODELAY), runs
-paho's loop thread, subscribes and publishes waiting (bounded) for the broker's SUBACK and PUBACK, and
-disconnects cleanly. Every incoming paho message becomes a `Record` here, once, before any other code
+paho's loop (on paho's own thread, or pumped by the owner's thread with `own_loop`), subscribes and
+publishes waiting (bounded) for the broker's SUBACK and PUBACK, and disconnects cleanly. Every incoming paho message becomes a `Record` here, once, before any other code
 sees it; messages matching none of the link's subscriptions are dropped here (see `Link.strays`).
 """
 
@@ -25,6 +25,8 @@ DEFAULT_BROKER = f"localhost:{DEFAULT_PORT}"
 CONNECT_TIMEOUT = 5.0
 _WANTED_CACHE = 100_000
 KEEPALIVE_S = 30
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 2
 
 
 def parse_broker(text: str) -> tuple[str, int]:
@@ -67,15 +69,23 @@ class Link:
     """One MQTT client connection with paho's loop thread.
 
     `on_record(record)` runs on paho's thread for each message; `on_change()` runs there whenever the
-    connection comes or goes (or `on_record` raised: see `failure`). With `reconnect`, paho reconnects
-    after a loss (1 to 2 s apart) and the link subscribes again; whoever owns the link bounds how long
+    connection comes or goes (or `on_record` raised: see `failure`). With `reconnect`, the link
+    reconnects after a loss (1 to 2 s apart) and subscribes again; whoever owns the link bounds how long
     it waits for that.
+
+    With `own_loop`, no thread is started: the owner's thread runs the connection by calling `pump()`
+    (and `connect`, `subscribe`, `publish` pump while they wait), so the callbacks run on the owner's
+    thread and nothing competes with it for the interpreter.
     """
 
     def __init__(self, broker: str, name: str = "monitor", *, on_record: Callable[[Record], None] | None = None,
                  on_change: Callable[[], None] | None = None, reconnect: bool = False,
-                 session: str | None = None) -> None:
+                 session: str | None = None, own_loop: bool = False) -> None:
         self.host, self.port = parse_broker(broker)
+        self.own_loop = own_loop
+        self._reconnect = reconnect
+        self._retry_at = 0.0                      # own loop: when to try reconnecting next
+        self._retry_delay = RECONNECT_MIN_S
         self.address = f"{self.host}:{self.port}"
         self._on_record = on_record
         self._on_change = on_change
@@ -84,6 +94,7 @@ class Link:
         self._refused: str | None = None
         self._lost: str | None = None
         self._subacks: dict[int, list[mqtt.ReasonCode]] = {}
+        self._asked: dict[int, tuple[str, int]] = {}  # mid -> the subscription waiting for its SUBACK
         self._subscriptions: list[tuple[str, int]] = []
         self._wanted: dict[str, bool] = {}  # topic -> matches a subscription (filters only ever grow)
         self._closing = False
@@ -97,7 +108,7 @@ class Link:
         # QoS 1 messages while we are away, and hands them over when we come back.
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=session or f"{name}-{secrets.token_hex(4)}",
                              protocol=mqtt.MQTTv311, clean_session=session is None, reconnect_on_failure=reconnect)
-        client.reconnect_delay_set(min_delay=1, max_delay=2)
+        client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
         client.on_connect = self._connected_cb
         client.on_disconnect = self._disconnected_cb
         client.on_subscribe = self._subscribed_cb
@@ -150,6 +161,9 @@ class Link:
                        reason_codes: list[mqtt.ReasonCode], properties: object) -> None:
         with self._cond:
             self._subacks[mid] = list(reason_codes)
+            asked = self._asked.pop(mid, None)
+            if asked is not None and not any(code.is_failure for code in reason_codes):
+                self._accept(asked)  # what follows the SUBACK is ours; what came before it was not
             self._cond.notify_all()
 
     def _message_cb(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -194,10 +208,10 @@ class Link:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise BrokerError(f"cannot reach the broker at {self.address}: {reason}") from None
         self._started = True
-        self._client.loop_start()
+        if not self.own_loop:
+            self._client.loop_start()
+        self._wait(lambda: self._connected or self._refused is not None, max(0.0, deadline - time.monotonic()))
         with self._cond:
-            self._cond.wait_for(lambda: self._connected or self._refused is not None,
-                                max(0.0, deadline - time.monotonic()))
             connected, refused = self._connected, self._refused
         if not connected:
             self.close()
@@ -207,19 +221,27 @@ class Link:
         """Accept messages on `topic` before subscribing: a resumed session's queued messages arrive
         right after the CONNACK, before our own SUBACK."""
         with self._cond:
-            if (topic, qos) not in self._subscriptions:
-                self._subscriptions.append((topic, qos))
-                self._wanted = {}
+            self._accept((topic, qos))
+
+    def _accept(self, subscription: tuple[str, int]) -> None:
+        """Messages matching `subscription` are wanted from now on (called with the lock held)."""
+        if subscription not in self._subscriptions:
+            self._subscriptions.append(subscription)
+            self._wanted = {}
 
     def subscribe(self, topic: str, qos: int = 1, timeout: float = CONNECT_TIMEOUT) -> None:
-        """Subscribe and wait for the SUBACK; `BrokerError` when refused or not acknowledged in time."""
-        result, mid = self._client.subscribe(topic, qos)
+        """Subscribe and wait for the SUBACK; `BrokerError` when refused or not acknowledged in time.
+        Messages on `topic` are wanted from the SUBACK on: a broker sends what the subscription brings
+        (its retained messages) after it, and amqtt 0.12 sends strays before it (see `strays`)."""
+        with self._cond:
+            result, mid = self._client.subscribe(topic, qos)
+            if result == mqtt.MQTT_ERR_SUCCESS:
+                self._asked[mid] = (topic, qos)
         if result != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"cannot subscribe to {topic}: {mqtt.error_string(result)}")
-        self.expect(topic, qos)
+        if not self._wait(lambda: mid in self._subacks, timeout):
+            raise BrokerError(f"no SUBACK for {topic} from {self.address} within {timeout:g} s")
         with self._cond:
-            if not self._cond.wait_for(lambda: mid in self._subacks, timeout):
-                raise BrokerError(f"no SUBACK for {topic} from {self.address} within {timeout:g} s")
             codes = self._subacks.pop(mid)
         if any(code.is_failure for code in codes):
             raise BrokerError(f"the broker at {self.address} refused the subscription to {topic}")
@@ -229,11 +251,55 @@ class Link:
         """Publish and, for QoS > 0, wait for the broker's acknowledgement (at most `timeout` s)."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         try:
-            info.wait_for_publish(timeout)
+            if self.own_loop:
+                self._wait(info.is_published, timeout)
+            else:
+                info.wait_for_publish(timeout)
         except (RuntimeError, ValueError) as exc:
             raise BrokerError(f"cannot publish to {topic}: {exc}") from None
         if not info.is_published():
             raise BrokerError(f"the broker at {self.address} did not acknowledge the publish within {timeout:g} s")
+
+    def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Wait until `done()` (checked under the lock), at most `timeout` seconds; whether it came true.
+        With an own loop, the connection is pumped meanwhile."""
+        if not self.own_loop:
+            with self._cond:
+                return self._cond.wait_for(done, timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                if done():
+                    return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.pump(min(left, 0.05))
+
+    def pump(self, timeout: float) -> None:
+        """Own loop only: one turn of the connection on the caller's thread. Read and write what is
+        ready (calling the callbacks), waiting at most `timeout` seconds for something to happen; after
+        a loss, with `reconnect`, try again once the delay has passed (1, then 2 s apart)."""
+        client = self._client
+        if client.socket() is not None:
+            if client.loop(timeout) == mqtt.MQTT_ERR_SUCCESS:
+                return
+            if client.socket() is None:  # lost (paho closed it and called `on_disconnect`)
+                self._retry_at = time.monotonic() + self._retry_delay
+            return
+        if not self._reconnect or self._closing:
+            time.sleep(timeout)
+            return
+        wait = self._retry_at - time.monotonic()
+        if wait > 0:
+            time.sleep(min(timeout, wait))
+            return
+        try:
+            client.reconnect()  # the TCP connect (bounded by paho's connect_timeout) and CONNECT
+            self._retry_delay = RECONNECT_MIN_S
+        except (OSError, ValueError):
+            self._retry_at = time.monotonic() + self._retry_delay
+            self._retry_delay = min(self._retry_delay * 2, RECONNECT_MAX_S)
 
     def close(self) -> None:
         """Disconnect (if connected) and stop paho's thread. Idempotent."""
@@ -243,7 +309,7 @@ class Link:
             self._closing = True
         with contextlib.suppress(OSError, ValueError):
             self._client.disconnect()
-        if self._started:
+        if self._started and not self.own_loop:
             self._client.loop_stop()
 
     def __enter__(self) -> Link:

@@ -4,7 +4,7 @@ Each line is one object: `{"t": <arrival, epoch seconds>, "topic": "...", "qos":
 "payload": "<UTF-8 text>"}`, with `"payload_b64"` instead of `"payload"` when the bytes are not UTF-8.
 This module owns that format: `Writer` appends lines to an `O_APPEND` file, handing them to the kernel
 at most `FLUSH_S` seconds after they were written (one `write(2)` per batch instead of per line), so a
-monitor killed with SIGKILL loses at most its last few milliseconds of messages, and the file holds only
+recorder killed with SIGKILL loses at most its last few milliseconds of messages, and the file holds only
 whole lines (at worst the last one torn); `iter_items()` reads a file back as a stream of
 `Record`s, reporting bad lines (and a torn last line) as `BadLine` values instead of raising.
 """
@@ -16,7 +16,6 @@ import binascii
 import json
 import math
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -217,34 +216,36 @@ def default_path(now: float | None = None) -> Path:
 
 
 FLUSH_S = 0.002
-"""A written line reaches the kernel (the file) at most this long after `Writer.write()` (a SIGKILL loses no more)."""
+"""A written line reaches the kernel (the file) at most this long after `Writer.write()`, provided the
+owner calls `Writer.flush_due()` on time (a SIGKILL loses no more)."""
 FLUSH_BYTES = 1 << 16
 """... or as soon as this much is waiting, whichever comes first."""
 
 
 class Writer:
-    """Appends records to a recording on an `O_APPEND` descriptor. Lines are buffered in the process for
-    at most `FLUSH_S` seconds (a background thread hands them to the kernel, one `write(2)` for all that
-    waited); `close()` writes the rest. One owner writes (not thread-safe)."""
+    """Appends records to a recording on an `O_APPEND` descriptor. Lines wait in the process for at most
+    `FLUSH_S` seconds and are handed to the kernel together, one `write(2)` per batch: the owner's loop
+    calls `flush_due()` at `flush_at` (no thread of its own, so nothing competes with the owner for the
+    interpreter). One owner, one thread."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.count = 0
+        """Records written by this writer."""
         self.first_line = 1
         """The line number the first record written now gets (an existing file is appended to)."""
+        self.offset = 0
+        """The byte offset in the file where this writer's first line goes."""
+        self.flush_at: float | None = None
+        """When (`time.monotonic()`) what waits must be written; None while nothing waits."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             self.first_line = 1 + self._existing_lines(self._fd)
+            self.offset = os.lseek(self._fd, 0, os.SEEK_END)
         except OSError as exc:
             raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._buf = bytearray()                   # written, not yet handed to the kernel
-        self._lock = threading.Lock()             # guards `_buf` and `_fd` against the flusher
-        self._due = threading.Event()             # set when `_buf` stops being empty
-        self._failure: RecordingError | None = None
-        self._reported = False                    # `_failure` was raised to the owner
-        self._flusher = threading.Thread(target=self._flush_soon, name="recording-flush", daemon=True)
-        self._flusher.start()
 
     @staticmethod
     def _existing_lines(fd: int) -> int:
@@ -261,25 +262,30 @@ class Writer:
         return lines
 
     def write(self, record: Record) -> int:
-        """Append `record` (in the file within `FLUSH_S` seconds); the number of the line it became."""
-        data = encode(record)
-        with self._lock:
-            if self._failure is not None:
-                self._reported = True
-                raise self._failure
-            if self._fd is None:
-                raise RecordingError(f"cannot write {self.path}: the recording is closed")
-            if not self._buf:
-                self._due.set()
-            self._buf += data
-            if len(self._buf) >= FLUSH_BYTES:
-                self._flush()
+        """Append `record` (in the file by `flush_at`); the number of the line it became."""
+        if self._fd is None:
+            raise RecordingError(f"cannot write {self.path}: the recording is closed")
+        buf = self._buf
+        if not buf:
+            self.flush_at = time.monotonic() + FLUSH_S
+        buf += encode(record)
+        if len(buf) >= FLUSH_BYTES:
+            self.flush()
         self.count += 1
         return self.first_line + self.count - 1
 
-    def _flush(self) -> None:
-        """Hand everything buffered to the kernel (with the lock held); a failure is kept for `write()`."""
-        if not self._buf or self._fd is None or self._failure is not None:
+    def flush_due(self, now: float) -> bool:
+        """Write out what waits if its time has come by `now` (`time.monotonic()`); whether it did."""
+        if self.flush_at is None or now < self.flush_at:
+            return False
+        self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Hand everything waiting to the kernel now; `RecordingError` when that fails (what waited is
+        dropped: the file keeps only whole lines from before)."""
+        self.flush_at = None
+        if not self._buf or self._fd is None:
             return
         data = memoryview(self._buf)
         try:
@@ -287,38 +293,20 @@ class Writer:
             while done < len(data):  # a short write (a full disk, a signal): finish
                 done += os.write(self._fd, data[done:])
         except OSError as exc:
-            self._failure = RecordingError(f"cannot write {self.path}: {exc.strerror or exc}")
+            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         finally:
             data.release()
-        self._buf.clear()
-
-    def _flush_soon(self) -> None:
-        """The flusher thread: `FLUSH_S` after a line waits, write out all that waits by then."""
-        while True:
-            self._due.wait()
-            if self._fd is None:
-                return
-            time.sleep(FLUSH_S)
-            with self._lock:
-                if self._fd is None:
-                    return  # closed meanwhile (`close()` wrote the rest)
-                self._due.clear()
-                self._flush()
+            self._buf.clear()
 
     def close(self) -> None:
-        """Write out what is buffered and close (idempotent); `RecordingError` when a write failed and
-        `write()` has not said so yet."""
-        with self._lock:
-            if self._fd is None:
-                return
-            self._flush()
+        """Write out what waits and close (idempotent); `RecordingError` when that write fails."""
+        if self._fd is None:
+            return
+        try:
+            self.flush()
+        finally:
             os.close(self._fd)
             self._fd = None
-            self._due.set()  # the flusher sees the file closed and ends
-        self._flusher.join()
-        if self._failure is not None and not self._reported:
-            self._reported = True
-            raise self._failure
 
     def __enter__(self) -> Writer:
         return self

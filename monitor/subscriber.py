@@ -1,17 +1,21 @@
 """The subscriber: subscribes to `pico/+/#` (QoS 1) and hands every message, as a `Record`, to one sink
 until stopped, out of time, or the connection is gone for good.
 
+It runs on the caller's thread: the MQTT connection is pumped there (`Link(own_loop=True)`), so the
+sink, the `tick` and the bookkeeping take turns with paho and nothing competes for the interpreter.
+
 "Subscribed" means the broker's SUBACK arrived: only then is `on_subscribed` called. Retained
 messages the broker replays on subscribe arrive after it, with their retain flag set. After a lost
 connection the link reconnects and subscribes again, for at most `reconnect_for` seconds; then the
 subscriber gives up with a `BrokerError`. With a named `session` the connection is persistent: the
-broker queues QoS 1 messages while the subscriber is away and delivers them when it is back. `tick`
-is called from the owner's thread about every `TICK_S` seconds (the live checker's clock).
+broker queues QoS 1 messages while the subscriber is away and delivers them when it is back.
+
+`tick(now)` is called at every turn (`now` is `time.monotonic()`) and returns when it wants to be
+called next at the latest (None: no wish; it is called at least every `TICK_S` seconds anyway).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -22,18 +26,18 @@ from monitor.record import Record
 TOPIC = "pico/+/#"
 RECONNECT_FOR = 10.0
 TICK_S = 0.1
-"""How often the waiting loop looks at the stop flag (a signal handler may only set a plain flag)."""
+"""The longest a turn waits: how soon a `stop()` (from a signal handler or another thread) is seen."""
 
 ENDED_STOPPED = "stopped"
 ENDED_TIME = "time is up"
 
 
 class Subscriber:
-    """Feeds every message under `topic` to `sink` (called on paho's thread, one message at a time)."""
+    """Feeds every message under `topic` to `sink`, on the thread that calls `run()`."""
 
     def __init__(self, broker: str, sink: Callable[[Record], None], *, topic: str = TOPIC,
                  reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
-                 session: str | None = None, tick: Callable[[], None] | None = None) -> None:
+                 session: str | None = None, tick: Callable[[float], float | None] | None = None) -> None:
         self.broker = broker
         self.topic = topic
         self.session = session
@@ -42,11 +46,14 @@ class Subscriber:
         self._sink = sink
         self._notice = notice or (lambda text: None)
         self._stop = False
-        self._wake = threading.Event()
+        self._changed = True
 
     def stop(self) -> None:
-        """Ask `run()` to end. Safe to call from a signal handler (sets a plain flag, takes no lock)."""
+        """Ask `run()` to end. Safe from a signal handler or another thread (sets a plain flag)."""
         self._stop = True
+
+    def _change(self) -> None:
+        self._changed = True
 
     def run(self, duration: float | None = None, on_subscribed: Callable[[], None] | None = None,
             connect_timeout: float = CONNECT_TIMEOUT) -> str:
@@ -55,8 +62,8 @@ class Subscriber:
         Raises `BrokerError` when the broker cannot be reached or stays away longer than `reconnect_for`,
         and re-raises (as a `MonitorError`) whatever the sink raised.
         """
-        link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._wake.set, reconnect=True,
-                    session=self.session)
+        link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._change, reconnect=True,
+                    session=self.session, own_loop=True)
         try:
             if self.session is not None:
                 link.expect(self.topic, qos=1)
@@ -64,17 +71,32 @@ class Subscriber:
             link.subscribe(self.topic, qos=1, timeout=connect_timeout)
             if on_subscribed is not None:
                 on_subscribed()
-            deadline = None if duration is None else time.monotonic() + duration
-            lost_at: float | None = None
-            connects = link.connects
-            while True:
-                if self._tick is not None:
-                    self._tick()
-                if self._stop:
-                    return ENDED_STOPPED
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    return ENDED_TIME
+            return self._serve(link, duration)
+        finally:
+            link.close()
+
+    def _serve(self, link: Link, duration: float | None) -> str:
+        deadline = None if duration is None else time.monotonic() + duration
+        lost_at: float | None = None
+        connects = link.connects
+        look_at = 0.0
+        tick = self._tick
+        while True:
+            if self._stop:
+                return ENDED_STOPPED
+            now = time.monotonic()
+            wake = now + TICK_S
+            if tick is not None:
+                wanted = tick(now)
+                if wanted is not None and wanted < wake:
+                    wake = wanted
+            if self._changed or now >= look_at:  # the bookkeeping: every TICK_S, or when the link changed
+                self._changed = False
+                look_at = now + TICK_S
+                if deadline is not None:
+                    if now >= deadline:
+                        return ENDED_TIME
+                    wake = min(wake, deadline)
                 if link.failure is not None:
                     failure = link.failure
                     raise failure if isinstance(failure, MonitorError) else MonitorError(
@@ -88,8 +110,6 @@ class Subscriber:
                     self._notice(f"reconnected to {link.address} and subscribed again to {self.topic}")
                 if lost_at is not None and now - lost_at > self.reconnect_for:
                     raise BrokerError(f"{lost}; not back within {self.reconnect_for:g} s")
-                wait = TICK_S if deadline is None else min(TICK_S, max(0.0, deadline - now))
-                self._wake.wait(wait)
-                self._wake.clear()
-        finally:
-            link.close()
+            elif deadline is not None:
+                wake = min(wake, deadline)
+            link.pump(max(0.0, wake - now))

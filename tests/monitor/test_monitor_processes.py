@@ -14,6 +14,8 @@ import termios
 import threading
 import time
 
+import pytest
+
 from monitor import findings as F
 from monitor import recording
 from monitor.checker import check
@@ -42,18 +44,47 @@ def lines_in(path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(tmp_path):
+def receiver_of(pid: int) -> int:
+    """The pid of the receiver a `record` process started (its only child)."""
+    children = wait_for(lambda: open(f"/proc/{pid}/task/{pid}/children").read().split(), 15, "the receiver")
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:   # a zombie waiting for its parent counts as gone
+        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("victim", ["monitor", "receiver"])
+def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(tmp_path, victim):
+    """SIGKILL mid-stream, no chance to clean up. The monitor killed: its receiver sees its stdin end,
+    writes out what waits and exits, so every line is whole. The receiver killed: what it had handed
+    to the kernel stays, at worst the last line is torn, and the monitor says the receiver died."""
     own = AmqttBroker()   # its own broker: nothing left over from other tests
     out = tmp_path / "killed.jsonl"
     rec = monitor("record", "--broker", own.address, "--out", str(out), "--quiet")
     fleet = None
     try:
         rec.wait_line(announced, 15)
+        receiver = receiver_of(rec.popen.pid)
         fleet = monitor("fleet", "7", "--broker", own.address, "--messages", "100000", "--rate", "3000",
                         "--seed", "7", "--for", "60", "--prefix", "killed-")
         wait_for(lambda: lines_in(out) > 2000, 90, "2000 recorded lines")
-        rec.popen.send_signal(signal.SIGKILL)   # mid-stream: no chance to clean up
-        rec.popen.wait(timeout=10)
+        if victim == "monitor":
+            rec.popen.send_signal(signal.SIGKILL)
+            rec.popen.wait(timeout=10)
+            wait_for(lambda: gone(receiver), 10, "the receiver to end with its monitor")
+        else:
+            os.kill(receiver, signal.SIGKILL)
+            assert rec.finish(15) == 1
+            assert any(line.startswith("monitor: the receiver stopped unexpectedly (exit status -9)")
+                       for line in rec.err), rec.err
+            assert rec.err[-1].startswith("monitor: recorded ") and rec.err[-1].endswith(str(out))
     finally:
         rec.kill()
         if fleet is not None:
@@ -61,6 +92,8 @@ def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(tmp_path):
         own.stop()
     items = recording.read(out)
     bad = [i for i in items if isinstance(i, BadLine)]
+    if victim == "monitor":
+        assert bad == [] and out.read_bytes().endswith(b"\n")   # written out whole
     assert all(b.torn for b in bad) and len(bad) <= 1       # at most the last line, torn
     devices = {r.topic.split("/")[1] for r in items if not isinstance(r, BadLine) and r.topic.startswith("pico/killed-")}
     assert len(devices) == 7

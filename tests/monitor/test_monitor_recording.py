@@ -29,20 +29,49 @@ def test_binary_payload_round_trips_as_base64():
     assert recording.decode(recording.encode(record)) == record
 
 
-def test_writer_appends_and_flushes_each_line_within_flush_s(tmp_path):
+def test_writer_batches_lines_until_flush_at_then_appends(tmp_path):
     path = tmp_path / "sub" / "rec.jsonl"
     a = Record(1.0, "pico/x/status", 1, True, b"{}")
     b = Record(2.0, "pico/x/state", 1, False, b"\x80")
     with recording.Writer(path) as writer:
-        writer.write(a)
-        deadline = time.monotonic() + 5.0  # FLUSH_S (ms), with room for a busy machine
-        while recording.read(path) != [a] and time.monotonic() < deadline:
-            time.sleep(recording.FLUSH_S)
-        assert recording.read(path) == [a]  # visible before close: flushed
+        assert writer.flush_at is None and (writer.first_line, writer.offset) == (1, 0)
+        before = time.monotonic()
+        assert writer.write(a) == 1
+        assert before + recording.FLUSH_S <= writer.flush_at <= time.monotonic() + recording.FLUSH_S
+        assert not writer.flush_due(writer.flush_at - 1e-6) and path.read_bytes() == b""  # waits in the process
+        assert writer.flush_due(writer.flush_at) and writer.flush_at is None
+        assert recording.read(path) == [a]  # in the file before close
+        assert not writer.flush_due(time.monotonic() + 1)  # nothing waits
+    size = path.stat().st_size
     with recording.Writer(path) as writer:
-        writer.write(b)
+        assert (writer.first_line, writer.offset) == (2, size)
+        assert writer.write(b) == 2
         assert writer.count == 1
     assert recording.read(path) == [a, b]
+
+
+def test_writer_hands_a_full_batch_over_at_once(tmp_path):
+    path = tmp_path / "rec.jsonl"
+    big = Record(1.0, "pico/x/state", 1, False, b"x" * 1000)
+    with recording.Writer(path) as writer:
+        n = 0
+        while writer.flush_at is not None or n == 0:
+            writer.write(big)
+            n += 1
+            assert n <= recording.FLUSH_BYTES // 1000 + 1
+        assert path.stat().st_size >= recording.FLUSH_BYTES  # written without waiting for flush_at
+        assert len(recording.read(path)) == n
+
+
+def test_writer_appends_after_a_torn_line_on_a_line_of_its_own(tmp_path):
+    path = tmp_path / "rec.jsonl"
+    good = recording.encode(Record(1.0, "pico/x/status", 1, False, b"{}"))
+    path.write_bytes(good + good[:20])
+    with recording.Writer(path) as writer:
+        assert (writer.first_line, writer.offset) == (3, len(good) + 21)
+        writer.write(Record(2.0, "pico/x/status", 1, False, b"{}"))
+    items = recording.read(path)
+    assert len(items) == 3 and isinstance(items[1], BadLine) and not items[1].torn and items[2].t == 2.0
 
 
 def test_torn_last_line_is_a_torn_badline():
@@ -61,6 +90,7 @@ def test_unterminated_but_complete_last_line_is_kept():
     (b"{oops", "not JSON"),
     (b"[1]", "not a JSON object"),
     (b'{"topic": "a", "qos": 1, "retain": false, "payload": ""}', '"t"'),
+    (b'{"t": 1' + b"0" * 400 + b', "topic": "a", "qos": 1, "retain": false, "payload": ""}', '"t"'),  # no float
     (b'{"t": 1, "topic": "", "qos": 1, "retain": false, "payload": ""}', '"topic"'),
     (b'{"t": 1, "topic": "a", "qos": 3, "retain": false, "payload": ""}', '"qos"'),
     (b'{"t": 1, "topic": "a", "qos": 1, "retain": 1, "payload": ""}', '"retain"'),
