@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -32,20 +33,12 @@ from monitor.fleet_publish import write  # noqa: E402
 FAULTS = {"lost": 0.001, "duplicate": 0.001, "reordered": 0.001, "reboot": 0.0002, "malformed": 0.0005}
 
 
-def stdlib_decode(path):
+def decode_each(path, loads):
+    """Read the file and decode each line with `loads`: the baseline (`json.loads`), and orjson beside it."""
     n = 0
     with open(path, "rb") as f:
         for line in f:
-            json.loads(line)
-            n += 1
-    return n
-
-
-def orjson_decode(path):
-    n = 0
-    with open(path, "rb") as f:
-        for line in f:
-            orjson.loads(line)
+            loads(line)
             n += 1
     return n
 
@@ -74,8 +67,8 @@ def main():
         path = Path(tmp) / "big.jsonl"
         lines = write(Fleet(args.devices, seed=1, faults=FAULTS), path, args.messages, rate=2000)
         size = path.stat().st_size
-        t_std, _ = best(stdlib_decode, path, args.rounds)
-        t_orj, _ = best(orjson_decode, path, args.rounds)
+        t_std, _ = best(partial(decode_each, loads=json.loads), path, args.rounds)
+        t_orj, _ = best(partial(decode_each, loads=orjson.loads), path, args.rounds)
         t_chk, (n, result) = best(run_check, path, args.rounds)
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "monitor", "check", str(path), "--json"], cwd=ROOT,

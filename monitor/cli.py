@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from monitor import checker, command, recording, report, summary
 from monitor.errors import AckTimeout, BrokerError, MonitorError, RecordingError, UsageError
@@ -23,6 +23,8 @@ from monitor.findings import Finding
 from monitor.live import Session, tally_text
 from monitor.mqtt import DEFAULT_BROKER, parse_broker
 from monitor.record import Record
+
+T = TypeVar("T")
 
 TURN_S = 0.1
 """The longest `record`/`watch` wait for the receiver before looking around (a stop asked by a signal)."""
@@ -155,17 +157,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _printer() -> Callable[[Record], None]:
+def _printer(render: Callable[[T], str]) -> Callable[[T], None]:
+    """Prints `render(item)` for each item, as one line on stdout; once stdout is gone (a closed pipe),
+    nothing more (the recording goes on)."""
     broken = False
 
-    def show(record: Record) -> None:
+    def show(item: T) -> None:
         nonlocal broken
         if broken:
             return
         try:
-            print(summary.line(record), flush=True)
+            print(render(item), flush=True)
         except (OSError, ValueError):
-            broken = True  # stdout went away (a closed pipe): keep recording
+            broken = True
 
     return show
 
@@ -219,27 +223,12 @@ def _closing(session: Session, existed: bool) -> int:
 
 
 def do_record(args: argparse.Namespace) -> int:
-    show = None if args.quiet else _printer()
-    found = None if args.quiet else _finding_printer()
+    show = None if args.quiet else _printer(summary.line)
+    found = None if args.quiet else _printer(report.finding_line)
     session, existed = _live(args, on_record=show, on_finding=found,
                              on_subscribed=lambda: say(f"recording {session.path}"))
     _run(session)
     return _closing(session, existed)
-
-
-def _finding_printer() -> Callable[[Finding], None]:
-    broken = False
-
-    def show(finding: Finding) -> None:
-        nonlocal broken
-        if broken:
-            return
-        try:
-            print(report.finding_line(finding), flush=True)
-        except (OSError, ValueError):
-            broken = True
-
-    return show
 
 
 def do_watch(args: argparse.Namespace) -> int:

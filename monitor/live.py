@@ -97,10 +97,6 @@ class Session:
         a signal handler: it only sets a flag, which `poll()` acts on."""
         self._stop_asked = True
 
-    @property
-    def done(self) -> bool:
-        return self._eof
-
     def poll(self, timeout: float) -> bool:
         """Wait at most `timeout` seconds for the receiver; take in what it says and what it recorded.
         False once the receiver is gone and everything it recorded was checked."""

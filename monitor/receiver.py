@@ -106,16 +106,14 @@ class Receiver:
         """Between turns: write out what is due, tell the parent; when to come back at the latest."""
         writer = self.writer
         assert writer is not None
+        upto = time.time()  # every message so far arrived (was stamped) before this, on this thread
+        writer.flush_due(now)
         if writer.flush_at is not None:
-            if now < writer.flush_at:
-                return writer.flush_at
-            upto = time.time()  # every message so far arrived (was stamped) before this, on this thread
-            writer.flush()
-        elif writer.count == self._told and now < self._beat_at:
+            return writer.flush_at  # lines wait: nothing to say until they are in the file
+        if writer.count == self._told and now < self._beat_at:
             self.events.retry()
             return self._beat_at
-        else:  # a heartbeat, or lines the writer handed over by itself (a full batch)
-            upto = time.time()
+        # lines written (when due, or by the writer itself: a full batch), or a heartbeat
         self._beat_at = now + HEARTBEAT_S
         self._told = writer.count
         self.events.send({"flushed": writer.count, "upto": upto}, droppable=True)

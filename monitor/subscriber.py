@@ -90,13 +90,13 @@ class Subscriber:
                 wanted = tick(now)
                 if wanted is not None and wanted < wake:
                     wake = wanted
+            if deadline is not None:
+                if now >= deadline:
+                    return ENDED_TIME
+                wake = min(wake, deadline)
             if self._changed or now >= look_at:  # the bookkeeping: every TICK_S, or when the link changed
                 self._changed = False
                 look_at = now + TICK_S
-                if deadline is not None:
-                    if now >= deadline:
-                        return ENDED_TIME
-                    wake = min(wake, deadline)
                 if link.failure is not None:
                     failure = link.failure
                     raise failure if isinstance(failure, MonitorError) else MonitorError(
@@ -110,6 +110,4 @@ class Subscriber:
                     self._notice(f"reconnected to {link.address} and subscribed again to {self.topic}")
                 if lost_at is not None and now - lost_at > self.reconnect_for:
                     raise BrokerError(f"{lost}; not back within {self.reconnect_for:g} s")
-            elif deadline is not None:
-                wake = min(wake, deadline)
             link.pump(max(0.0, wake - now))

@@ -46,32 +46,29 @@ class Watch:
 
     def run(self, session: Session, listen: Callable[[Callable[[], None]], None]) -> None:
         """Run `listen(turn)`, redrawing the screen from `turn()` once per refresh period, and at the end."""
-        due = 0.0
-
         if self.console.is_terminal:
             with Live(self.screen(session), console=self.console, auto_refresh=False, screen=False,
                       transient=False) as live:
+                self._every_refresh(listen, lambda: live.update(self.screen(session), refresh=True))
+        else:
 
-                def turn() -> None:
-                    nonlocal due
-                    if time.monotonic() >= due:
-                        due = time.monotonic() + self.refresh
-                        live.update(self.screen(session), refresh=True)
-
-                try:
-                    return listen(turn)
-                finally:
-                    live.update(self.screen(session), refresh=True)
-
-        def turn_plain() -> None:
-            nonlocal due
-            if time.monotonic() >= due:
-                due = time.monotonic() + self.refresh
+            def show() -> None:
                 self.console.print(self.screen(session))
                 self.console.print("")
 
+            self._every_refresh(listen, show)
+
+    def _every_refresh(self, listen: Callable[[Callable[[], None]], None], draw: Callable[[], None]) -> None:
+        due = 0.0
+
+        def turn() -> None:
+            nonlocal due
+            now = time.monotonic()
+            if now >= due:
+                due = now + self.refresh
+                draw()
+
         try:
-            return listen(turn_plain)
+            listen(turn)
         finally:
-            due = 0.0
-            turn_plain()
+            draw()
