@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.errors import AckTimeout
+from monitor.model import parse_command
 from monitor.mqtt import CONNECT_TIMEOUT, Link
 from monitor.record import Record
 
 DEFAULT_TIMEOUT = 5.0
-MAX_COMMAND_BYTES = 256
-ID_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -49,17 +48,9 @@ def command_payload(fields: Mapping[str, Any], command_id: str | None = None) ->
 
 
 def echoed_id(raw: bytes) -> str | None:
-    """The `id` the node will put in its ack for the raw command `raw` (None when it cannot read one)."""
-    if len(raw) > MAX_COMMAND_BYTES:
-        return None
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(body, dict):
-        return None
-    value = body.get("id")
-    return value if isinstance(value, str) and 1 <= len(value) <= ID_MAX else None
+    """The `id` the node will put in its ack for the raw command `raw` (None when it cannot read one):
+    the model's reading, which is the node's (tests/integration/test_command_agreement.py)."""
+    return parse_command(raw).id
 
 
 def _ack_of(body: Mapping[str, Any], rtt_ms: float) -> Ack:

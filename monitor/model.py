@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from monitor.message import loads
+import orjson
+
 
 LEDS = ("on", "off", "auto")
 MODES = ("slow", "fast")
@@ -125,7 +126,9 @@ def parse_command(raw: bytes) -> Command:
     if len(raw) > MAX_COMMAND_BYTES:
         return Command(None, None, f"too large: {len(raw)} bytes (at most {MAX_COMMAND_BYTES})")
     try:
-        doc = loads(raw)  # what `json` accepts (orjson first, for speed); not UTF-8 is not JSON either
+        # Strict JSON, as the node holds commands to (node/lib/strictjson.py): orjson alone, no fallback
+        # to `json`, which takes NaN and unpaired surrogates. Not UTF-8 is not JSON either.
+        doc = orjson.loads(raw)
     except ValueError:
         return Command(None, None, "not JSON")
     if not isinstance(doc, dict):

@@ -5,6 +5,8 @@ text of a `config_local.py` (which node/config.py star-imports at its end) from 
 
 import ast
 
+SIM_AP_SSID = "sim-ap"  # sim/board/network.py's access point
+
 
 def parse_broker(text):
     """(host, port) from 'HOST:PORT' ('[::1]:1883' for an IPv6 address). Raises ValueError."""
@@ -31,7 +33,9 @@ def parse_setting(text):
 def config_local(broker=None, device_id=None, settings=()):
     """The text of config_local.py. `broker` is 'HOST:PORT', `settings` (KEY, value) pairs;
     later ones win, as they come later in the file."""
-    lines = ["# Written by the virtual board (python -m sim node) for one run; overrides config.py."]
+    lines = ["# Written by the virtual board (python -m sim node) for one run; overrides config.py.",
+             "# The board's path: join the virtual board's access point (WIFI_SSID=None: no Wi-Fi).",
+             f"WIFI_SSID = {SIM_AP_SSID!r}"]
     if broker is not None:
         host, port = parse_broker(broker)
         lines += [f"BROKER_HOST = {host!r}", f"BROKER_PORT = {port!r}"]

@@ -52,7 +52,11 @@ class Node:
         self.shared = Shared(self.outbox, self.inbox)
         self.link = Link(cfg, self.device_id, self.boot, self.outbox, self.inbox, wake)
         self.link.on_up = self.shared.changed.set   # a fresh snapshot after every connect
-        self.progress = Progress(("button-a", "button-b", "logger"))
+        # The network's longest honest wait is a connect step (SOCKET_TIMEOUT_S); the others beat within
+        # a second (see watchdog.py).
+        self.progress = Progress(("button-a", "button-b", "logger", "network"),
+                                 {"network": cfg.SOCKET_TIMEOUT_S + 3})
+        self.link.beat = lambda: self.progress.beat("network")
 
     async def _network(self):
         cfg = self.cfg
@@ -62,22 +66,26 @@ class Node:
         from wifi import STATUS_WORDS, WifiError, connect
 
         backoff = Backoff(cfg.RECONNECT_MIN_MS, cfg.RECONNECT_MAX_MS, lambda: random.getrandbits(16) / 65536)
+        beat = self.link.beat
         while True:
             try:
-                wlan = await connect(cfg, log)
+                wlan = await connect(cfg, log, beat)
             except WifiError as e:
                 wait = backoff.next()
                 log("wifi", "%s; retrying in %d ms" % (e, wait))
-                await asyncio.sleep_ms(wait)
+                await self.link.pause(wait)
                 continue
             backoff.reset()
             log("app", "free heap with Wi-Fi up: %d bytes" % gc.mem_free())
-            link = asyncio.create_task(self.link.run())
-            while wlan.isconnected():
-                await asyncio.sleep_ms(cfg.WIFI_CHECK_MS)
-            status = wlan.status()
-            log("wifi", "link lost (status %d: %s)" % (status, STATUS_WORDS.get(status, "unknown")))
-            link.cancel()   # closes the MQTT connection; its outbox waits for the next one
+            # Supervised like every task: whatever the link lets escape is logged and it starts again.
+            link = asyncio.create_task(_supervise("link", self.link.run))
+            try:
+                while wlan.isconnected():
+                    await asyncio.sleep_ms(cfg.WIFI_CHECK_MS)
+                status = wlan.status()
+                log("wifi", "link lost (status %d: %s)" % (status, STATUS_WORDS.get(status, "unknown")))
+            finally:
+                link.cancel()   # closes the MQTT connection; its outbox waits for the next one
             await asyncio.sleep_ms(0)
 
     async def main(self):

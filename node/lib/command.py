@@ -6,6 +6,7 @@ the one reported, the same on CPython and MicroPython.
 
 import json
 
+import strictjson
 from rules import LED_POLICIES, MODES
 
 MAX_ID_CHARS = 64
@@ -22,10 +23,14 @@ class CommandError(Exception):
 
 
 def parse(raw, max_bytes=256):
-    if len(raw) > max_bytes:
-        raise CommandError("too large: %d bytes (at most %d)" % (len(raw), max_bytes))
+    """`raw` is the payload, or its size alone when the link did not read it (too large to)."""
+    size = raw if isinstance(raw, int) else len(raw)
+    if size > max_bytes:
+        raise CommandError("too large: %d bytes (at most %d)" % (size, max_bytes))
     try:
-        doc = json.loads(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        # MicroPython's json accepts more than JSON (see strictjson.py): held to strict JSON first.
+        doc = json.loads(strictjson.check(text))
     except (ValueError, UnicodeError):
         raise CommandError("not JSON")
     if not isinstance(doc, dict):

@@ -16,9 +16,28 @@ While serving, two coroutines of the link run:
   the keepalive, and declares the link dead when nothing has come back for a whole keepalive.
 The link also goes down when the Wi-Fi watcher says the network is gone. On the way down, in-flight
 entries are rewound: they go out again, in order, after the next connect.
+
+Every way a broker can fail ends in a logged retry with backoff, in words a person reads ("connection
+refused", "no CONNACK from the broker within 5 s", "broker name not found"), never in a dead task: the
+expected failures are LINK_ERRORS, anything else is logged as unexpected and retried the same way. The
+backoff starts again from its minimum only after a connection that stayed up for STABLE_MS: a broker
+that accepts and then drops the node at once is not hammered.
+
+The link beats `beat` (the watchdog's progress) at every step: while it connects, serves, and waits to
+retry. No wait of the link is longer than SOCKET_TIMEOUT_S, or a second when idle, so a link that beats
+no more is stuck, while a broker that is down is not the node's fault and never stops the beats.
+
+An incoming PUBLISH larger than MAX_COMMAND_BYTES is never read into memory: the link reads its fixed
+header itself, and skips the payload in small reads as it arrives; a live command that large is answered
+`too large` (through the inbox, by the command owner), a retained one of any size is ignored.
+
+DNS: `getaddrinfo` blocks the whole scheduler while it waits for an answer (buttons and LED included),
+so the broker's address is looked up once, and again only after RESOLVE_AFTER failed connects in a row,
+never while connected; an IP address never asks DNS.
 """
 
 import asyncio
+import errno
 import json
 import random
 import socket
@@ -35,10 +54,22 @@ from transport import AnswerPending, Conn, dial, readable
 _IPPROTO_TCP = getattr(socket, "IPPROTO_TCP", 6)
 _TCP_NODELAY = getattr(socket, "TCP_NODELAY", 1)
 
+
+class LinkError(Exception):
+    """A failure of the link, already said in words."""
+
+
 # What umqtt.simple and the socket raise when a connection breaks: OSError from the socket,
 # MQTTException for a refused CONNECT or SUBSCRIBE, AssertionError for a reply it did not expect,
-# IndexError or TypeError when a read comes back empty in the middle of a packet.
-LINK_ERRORS = (OSError, MQTTException, AssertionError, IndexError, TypeError)
+# IndexError or TypeError when a read comes back empty in the middle of a packet; and the link's own.
+# MicroPython's asyncio.TimeoutError is not an OSError: a wait that the link did not turn into a
+# LinkError still ends in a retry.
+LINK_ERRORS = (LinkError, OSError, MQTTException, AssertionError, IndexError, TypeError, asyncio.TimeoutError)
+
+STABLE_MS = 10000               # a connection up this long resets the backoff
+RESOLVE_AFTER = 5               # failed connects in a row before the broker's name is looked up again
+_BEAT_MS = 1000                 # the longest idle wait of the writer, between beats
+_SKIP_CHUNK = 64
 
 _RETAINED = ("status", "state")
 _PUBACK, _SUBACK = 0x40, 0x90
@@ -85,6 +116,13 @@ class Link:
         self._retained = False      # the packet the client is reading is a PUBLISH flagged retained
         self._addr = None           # the broker's resolved address, kept: DNS lookups block
         self._subscribing = False
+        self._failures = 0          # failed connects in a row
+        self._skip = 0              # payload bytes of an oversized PUBLISH still to skip
+        self._skipped = None        # (topic, retained, pid, size) of that PUBLISH
+        self._skip_buf = bytearray(_SKIP_CHUNK)
+        self._puback = bytearray(b"\x40\x02\0\0")
+        self.too_large = 0          # live commands too large to read, answered `too large`
+        self.beat = _nothing        # the watchdog's progress beat for the network
         self._down = asyncio.Event()
         self._failure = None
         self._last_rx = 0
@@ -111,8 +149,14 @@ class Link:
         c = self.client
         if c.pid >= 65535:
             c.pid = 0               # umqtt.simple never wraps: the 65,536th id would go out as 0
+        payload = json.dumps(body)
+        if kind != "state":
+            # umqtt.simple sizes the packet by len(msg): of a str that is its characters, not its bytes,
+            # and an id from a command may hold non-ASCII text. Snapshots are ASCII by construction
+            # (numbers and fixed words), so the most frequent message is not copied again.
+            payload = payload.encode()
         # umqtt.simple takes retain BEFORE qos. It returns once the packet is written (see below).
-        c.publish(self._topics[kind], json.dumps(body), kind in _RETAINED, 1)
+        c.publish(self._topics[kind], payload, kind in _RETAINED, 1)
         self._last_tx = uptime_ms()
         return c.pid
 
@@ -154,8 +198,12 @@ class Link:
         head = conn.read(1)
         if head is None:
             return None             # nothing after all
-        conn.unread(head)
         self._retained = head != b"" and head[0] & 0xF1 == 0x31
+        if head != b"" and head[0] & 0xF0 == 0x30:
+            if self._publish_too_large(head):
+                return None         # being skipped; puts back what it read otherwise
+        else:
+            conn.unread(head)
         op = MQTTClient.wait_msg(self.client)   # the class's own: the instance's hands waits over
         self._last_rx = uptime_ms()
         if op is None or op & 0xF0 == 0x30:
@@ -163,41 +211,128 @@ class Link:
         if op == _PUBACK:
             rest = self.conn.read(3)
             if rest[0] != 2:
-                raise MQTTException("bad PUBACK length %d" % rest[0])
+                raise LinkError("a PUBACK of length %d" % rest[0])
             if self.outbox.acked(rest[1] << 8 | rest[2]):
                 self.wake.set()     # room in flight
             return op
         if op == _SUBACK:
             rest = self.conn.read(4)
             if rest[3] == 0x80:
-                raise MQTTException("the broker refused the subscription to %s" % self._cmd_topic)
+                raise LinkError("the broker refused the subscription to %s" % self._cmd_topic.decode())
             return op
-        raise MQTTException("unexpected packet type 0x%02x" % op)
+        raise LinkError("a packet of unexpected type 0x%02x from the broker" % op)
+
+    def _publish_too_large(self, head):
+        """At a PUBLISH whose first byte is `head`: read its length. If its payload could be larger than
+        a command may be, take its header here and start skipping the payload (True); else put the
+        bytes read back for the client (False)."""
+        conn = self.conn
+        conn.setblocking(True)      # the rest of a fixed header: bounded waits in the transport
+        size = 0
+        shift = 0
+        length = head
+        while True:
+            b = conn.read(1)
+            if not b:
+                raise LinkError("connection closed in a packet header")
+            length += b
+            size |= (b[0] & 0x7F) << shift
+            if not b[0] & 0x80:
+                break
+            shift += 7
+            if shift > 21:
+                raise LinkError("a packet length of more than 4 bytes")
+        qos = (head[0] >> 1) & 3
+        if size <= self.cfg.MAX_COMMAND_BYTES + len(self._cmd_topic) + 4:
+            conn.unread(length)
+            return False
+        n = conn.read(2)
+        topic = conn.read(n[0] << 8 | n[1])     # a topic is at most 64 KB; a command's is short
+        size -= 2 + len(topic)
+        pid = 0
+        if qos:
+            p = conn.read(2)
+            pid = p[0] << 8 | p[1]
+            size -= 2
+        self._last_rx = uptime_ms()
+        self._skipped = (topic, self._retained, pid if qos == 1 else 0, size)
+        self._skip = size
+        self._skip_rest()
+        return True
+
+    def _skip_rest(self):
+        """Discard what has arrived of an oversized payload, without waiting; once all of it is gone,
+        acknowledge it and say what it was."""
+        sock = self.conn.sock
+        buf = self._skip_buf
+        while self._skip:
+            got = sock.readinto(buf, min(self._skip, _SKIP_CHUNK))
+            if got is None:
+                return              # the rest has not arrived yet: the reader comes back
+            if not got:
+                raise LinkError("connection closed in the middle of a message")
+            self._skip -= got
+            self._last_rx = uptime_ms()
+        topic, retained, pid, size = self._skipped
+        self._skipped = None
+        if pid:
+            self._puback[2] = pid >> 8
+            self._puback[3] = pid & 0xFF
+            self.conn.write(self._puback)
+        if topic != self._cmd_topic or retained:
+            self.ignored += 1
+            log("mqtt", "ignored a %s message of %d bytes on %s (not read)"
+                % ("retained" if retained else "live", size, topic.decode()))
+            return
+        self.too_large += 1
+        log("mqtt", "a command of %d bytes was not read (at most %d)" % (size, self.cfg.MAX_COMMAND_BYTES))
+        self.inbox.put(size)        # the command owner answers `too large`
+
+    def _on_readable(self):
+        if self._skip:
+            self._skip_rest()
+            return None
+        return self._take_packet()
 
     async def _await_packet(self, want, what):
         deadline = uptime_ms() + self.cfg.SOCKET_TIMEOUT_S * 1000
         while True:
             left = deadline - uptime_ms()
             if left <= 0:
-                raise OSError("no %s from the broker within %d s" % (what, self.cfg.SOCKET_TIMEOUT_S))
-            await asyncio.wait_for_ms(readable(self.conn.sock), left)
-            if self._take_packet() == want:
+                raise LinkError("no %s from the broker within %d s" % (what, self.cfg.SOCKET_TIMEOUT_S))
+            try:
+                await asyncio.wait_for_ms(readable(self.conn.sock), left)
+            except asyncio.TimeoutError:
+                continue            # said above, at the deadline
+            if self._on_readable() == want:
                 return
 
     # --- one connection ---------------------------------------------------------------------------
 
+    def _resolve(self):
+        cfg = self.cfg
+        if self._addr is not None and self._failures % RESOLVE_AFTER != RESOLVE_AFTER - 1:
+            return
+        try:
+            # Blocks the scheduler while DNS answers (see above); an IP address returns at once.
+            self._addr = socket.getaddrinfo(cfg.BROKER_HOST, cfg.BROKER_PORT)[0]
+        except OSError as e:
+            if self._addr is not None:
+                return              # keep the address that worked: DNS may be what is down
+            raise LinkError("broker name %s not found (%s)" % (cfg.BROKER_HOST, _words(e)))
+
     async def _connect(self):
         cfg = self.cfg
         timeout_ms = cfg.SOCKET_TIMEOUT_S * 1000
-        if self._addr is None or self.connects % 5 == 4:
-            # getaddrinfo blocks while it asks DNS: only now and then, and never for an IP address.
-            self._addr = socket.getaddrinfo(cfg.BROKER_HOST, cfg.BROKER_PORT)[0]
+        self._resolve()
         self.connects += 1
+        self._skip = 0
+        self._skipped = None
         try:
             sock = await asyncio.wait_for_ms(dial(self._addr[-1], self._addr[0]), timeout_ms)
         except asyncio.TimeoutError:
-            raise OSError("no TCP connection to %s:%d within %d s" % (cfg.BROKER_HOST, cfg.BROKER_PORT,
-                                                                      cfg.SOCKET_TIMEOUT_S))
+            raise LinkError("no answer to the TCP connect within %d s" % cfg.SOCKET_TIMEOUT_S)
+        self.beat()
         sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
         self.conn = Conn(sock, timeout_ms)
         sess = self.sess + 1
@@ -217,12 +352,18 @@ class Link:
         finally:
             _umqtt.socket = saved
             self.conn.stop_reads = False
-        await asyncio.wait_for_ms(readable(sock), timeout_ms)
+        try:
+            await asyncio.wait_for_ms(readable(sock), timeout_ms)
+        except asyncio.TimeoutError:
+            raise LinkError("no CONNACK from the broker within %d s" % cfg.SOCKET_TIMEOUT_S)
+        self.beat()
         ack = self.conn.read(4)
+        if ack == b"":
+            raise OSError(-1)       # closed before its CONNACK
         if len(ack) < 4 or ack[0] != 0x20 or ack[1] != 2:
-            raise MQTTException("not a CONNACK: %r" % (ack,))
+            raise LinkError("not a CONNACK: %r" % (ack,))
         if ack[3]:
-            raise MQTTException("connection refused: %s" % _CONNACK_REFUSED.get(ack[3], ack[3]))
+            raise LinkError("the broker refused the connection: %s" % _CONNACK_REFUSED.get(ack[3], ack[3]))
         self.sess = sess
         self._last_rx = uptime_ms()
         self._subscribing = True
@@ -249,13 +390,14 @@ class Link:
         sock = self.conn.sock
         while True:
             await readable(sock)
-            self._take_packet()
+            self._on_readable()
 
     async def _writer(self):
         keepalive_ms = self.keepalive_s * 1000
         window = self.cfg.MAX_IN_FLIGHT
         outbox = self.outbox
         while True:
+            self.beat()
             entry = outbox.next_to_send() if outbox.in_flight() < window else None
             while entry is not None:
                 outbox.sent(entry, self._publish(entry[0], entry[1]))
@@ -264,17 +406,20 @@ class Link:
             now = uptime_ms()
             since_rx = now - self._last_rx
             if since_rx > keepalive_ms:
-                raise OSError("nothing from the broker for %d ms" % since_rx)
+                raise LinkError("nothing from the broker for %d s" % (since_rx // 1000))
             if now - self._last_tx >= keepalive_ms // 3:
                 self.client.ping()          # its PINGRESP counts as a sign of life in the reader
                 self._last_tx = now
-            # Sleep until the next ping is due or the link would count as dead, unless woken.
-            wait_ms = min(keepalive_ms // 3 - (now - self._last_tx), keepalive_ms - since_rx + 1)
+            # Sleep until the next ping is due or the link would count as dead, unless woken; at most
+            # _BEAT_MS, to beat.
+            wait_ms = min(keepalive_ms // 3 - (now - self._last_tx), keepalive_ms - since_rx + 1, _BEAT_MS)
             self.wake.clear()   # no await since the outbox was last looked at: nothing slipped in
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), wait_ms)
             except asyncio.TimeoutError:
                 pass
+            if not self.up:
+                return              # the connection ended while we slept (a cancel can come late)
 
     async def _guard(self, coro):
         try:
@@ -282,8 +427,9 @@ class Link:
         except LINK_ERRORS as e:
             self.down(e)
         except Exception as e:  # anything else from a reader or writer: a new connection, not a hang
-            log("mqtt", "unexpected %s in the link; reconnecting" % _words(e))
-            self.down(e)
+            if self.up:             # (once down, a task that runs on before its cancel has nothing to say)
+                log("mqtt", "unexpected %s in the link; reconnecting" % _words(e))
+                self.down(e)
 
     def down(self, reason):
         """End the current connection (a task of the link failed, or the network went away)."""
@@ -291,23 +437,34 @@ class Link:
             self._failure = reason
             self._down.set()
 
+    async def pause(self, wait_ms):
+        """Sleep `wait_ms` in slices, beating: a network that waits to retry is making progress."""
+        while wait_ms > 0:
+            self.beat()
+            step = min(wait_ms, _BEAT_MS)
+            await asyncio.sleep_ms(step)
+            wait_ms -= step
+
     async def run(self):
         cfg = self.cfg
+        where = "%s:%d" % (cfg.BROKER_HOST, cfg.BROKER_PORT)
         try:
             while True:
+                self.beat()
                 try:
                     await self._connect()
-                except LINK_ERRORS as e:
+                except Exception as e:  # LINK_ERRORS, and anything else: a retry, never a dead link
                     self._close()
+                    self._failures += 1
                     wait = self._backoff.next()
-                    log("mqtt", "connect to %s:%d failed: %s; retrying in %d ms"
-                        % (cfg.BROKER_HOST, cfg.BROKER_PORT, _words(e), wait))
-                    await asyncio.sleep_ms(wait)
+                    log("mqtt", "connect to %s failed: %s; retrying in %d ms"
+                        % (where, _words(e) if isinstance(e, LINK_ERRORS) else "unexpected " + _words(e), wait))
+                    await self.pause(wait)
                     continue
-                self._backoff.reset()
+                self._failures = 0
                 self.up = True
-                log("mqtt", "connected to %s:%d as %s, session %d"
-                    % (cfg.BROKER_HOST, cfg.BROKER_PORT, self.device_id, self.sess))
+                since = uptime_ms()
+                log("mqtt", "connected to %s as %s, session %d" % (where, self.device_id, self.sess))
                 if self.on_up:
                     self.on_up()
                 self._down.clear()
@@ -320,10 +477,12 @@ class Link:
                     for t in tasks:
                         t.cancel()
                     self._end()
+                if uptime_ms() - since >= STABLE_MS:
+                    self._backoff.reset()
                 wait = self._backoff.next()
                 log("mqtt", "link down: %s; %d waiting in the outbox; reconnecting in %d ms"
                     % (_words(self._failure), len(self.outbox), wait))
-                await asyncio.sleep_ms(wait)
+                await self.pause(wait)
         finally:
             self._end()     # also when cancelled (the network went away) in the middle of a connect
 
@@ -345,7 +504,34 @@ class Link:
         self._close()
 
 
+def _nothing():
+    pass
+
+
+# What a person reads instead of an error number.
+_ERRNO_WORDS = {
+    -1: "connection closed",            # umqtt.simple's word for a read that came back empty
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENOTCONN: "not connected",
+    errno.ENOBUFS: "out of network buffers",
+    errno.ENOMEM: "out of memory",
+}
+
+
 def _words(e):
-    if isinstance(e, OSError) and e.args and isinstance(e.args[0], int):
-        return "OSError %d" % e.args[0]
+    if isinstance(e, LinkError):
+        return str(e)
+    if isinstance(e, OSError):
+        code = e.args[0] if e.args else None
+        if isinstance(code, int):
+            return _ERRNO_WORDS.get(code) or "%s (error %d)" % (errno.errorcode.get(code, "OSError"), code)
+        return str(code)            # the unix port's "[addrinfo error -2]" is text already
+    if isinstance(e, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(e, MQTTException):
+        return "the broker refused: %s" % (e.args[0] if e.args else "?")
     return "%s: %s" % (type(e).__name__, e)

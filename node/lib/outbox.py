@@ -2,100 +2,103 @@
 has acknowledged them.
 
 Pure; `on_put` (the link's wake-up) is passed in. An entry is `[kind, body, pid]`: pid 0 while it
-waits, the MQTT packet id while it is in flight (sent, no PUBACK yet), DONE once acknowledged or
-blanked. Entries leave from the front only when DONE, so nothing is forgotten before the broker has it.
+waits to be sent (or sent again), the MQTT packet id while it is in flight (sent, no PUBACK yet).
+Three places, each bounded:
+- `waiting`: events and acks not sent yet, oldest first, in a ring of `size` allocated once.
+- the snapshot slot: the newest snapshot not sent yet, never more than one. A new snapshot replaces
+  the one waiting (it has the newer state) and takes no room from events. It goes out after every
+  event queued before it, never before one: it remembers how many events had been queued then.
+- `flight`: what was handed to the link and not yet acknowledged, in send order (at most the link's
+  window, plus nothing: the link sends only while fewer than its window are in flight).
 Policies, each applied here and nowhere else:
-- At most one snapshot waits: queuing a new one blanks an older one not yet sent (a tombstone, skipped
-  on the way out), so only the newest state goes out, after every event queued before it.
-- When full, the oldest entry is dropped, even if in flight, and counted in `dropped` unless it was
-  already acknowledged or blank; the count travels in snapshots, so the monitor can tell "dropped on
-  the device" from "lost on the way".
+- When `waiting` is full, its oldest entry is dropped and counted in `dropped`; the count travels in
+  snapshots, so the monitor can tell "dropped on the device" from "lost on the way". Snapshots never
+  push an event out, and an entry in flight is never dropped.
 - When the link goes down, `rewind` makes every in-flight entry wait again: after reconnecting they are
-  sent again, in their order, with the `seq` they already had (the monitor sees a duplicate if the
-  first copy did arrive).
+  sent again first, in their order, with the `seq` they already had (the monitor sees a duplicate if
+  the first copy did arrive).
 """
 
 from ring import Ring
 
-DONE = -1
-
 
 class Outbox:
     def __init__(self, size, on_put=None):
-        self._ring = Ring(size)
-        self._snapshot = None       # the snapshot entry not sent yet, if any
+        self._waiting = Ring(size)
+        self._flight = []           # sent, not acknowledged, in send order
+        self._resend = 0            # the first entry of _flight to send again (== len when none)
+        self._snapshot = None       # the newest snapshot not sent yet
+        self._snap_after = 0        # how many events had been queued when it was made
+        self._queued = 0            # events and acks ever queued
+        self._left = 0              # ... of which have left `waiting` (sent or dropped)
         self._on_put = on_put
-        self._sent = 0              # entries from the front already handed to the link
+        self.capacity = size
         self.dropped = 0
 
     def __len__(self):
-        return len(self._ring)
+        return len(self._waiting) + len(self._flight) + (self._snapshot is not None)
 
     def in_flight(self):
         n = 0
-        for i in range(self._sent):
-            if self._ring[i][2] > 0:
+        for entry in self._flight:
+            if entry[2] > 0:
                 n += 1
         return n
 
     def put(self, kind, body):
         entry = [kind, body, 0]
-        if self._ring.full():
-            old = self._ring.pop()
-            if old[2] != DONE:
-                self.dropped += 1
-            if old is self._snapshot:
-                self._snapshot = None
-            if self._sent:
-                self._sent -= 1
-        self._ring.push(entry)
+        if self._waiting.full():
+            self._waiting.pop()
+            self._left += 1
+            self.dropped += 1
+        self._waiting.push(entry)
+        self._queued += 1
         if self._on_put:
             self._on_put()
         return entry
 
     def put_snapshot(self, body):
-        if self._snapshot is not None:
-            self._snapshot[2] = DONE
-        self._snapshot = self.put("state", body)
+        self._snapshot = ["state", body, 0]
+        self._snap_after = self._queued
+        if self._on_put:
+            self._on_put()
 
     def next_to_send(self):
-        """The first entry not yet handed out, or None; blanks are passed over."""
-        while self._sent < len(self._ring):
-            entry = self._ring[self._sent]
-            if entry[2] != DONE:
-                return entry
-            self._sent += 1
-        return None
+        """The entry to hand to the link next, or None: first what must go again after a rewind, then
+        the snapshot once every event queued before it has gone, then the oldest waiting entry."""
+        if self._resend < len(self._flight):
+            return self._flight[self._resend]
+        if self._snapshot is not None and self._left >= self._snap_after:
+            return self._snapshot
+        return self._waiting.peek()
 
     def sent(self, entry, pid):
         """`entry` (from next_to_send) went out with packet id `pid`."""
         entry[2] = pid
-        self._sent += 1
+        if self._resend < len(self._flight):
+            self._resend += 1       # a resend: it is in flight already, in its place
+            return
         if entry is self._snapshot:
             self._snapshot = None
-        self._trim()
+        else:
+            self._waiting.pop()
+            self._left += 1
+        self._flight.append(entry)
+        self._resend = len(self._flight)
 
     def acked(self, pid):
         """A PUBACK: True when it matched an entry in flight."""
-        for i in range(self._sent):
-            entry = self._ring[i]
-            if entry[2] == pid:
-                entry[2] = DONE
-                self._trim()
+        flight = self._flight
+        for i in range(len(flight)):
+            if flight[i][2] == pid:
+                flight.pop(i)
+                if i < self._resend:
+                    self._resend -= 1
                 return True
         return False
 
     def rewind(self):
         """The link went down: whatever was in flight waits to be sent again."""
-        for i in range(self._sent):
-            entry = self._ring[i]
-            if entry[2] > 0:
-                entry[2] = 0
-        self._sent = 0
-        self._trim()
-
-    def _trim(self):
-        while len(self._ring) and self._ring[0][2] == DONE:
-            self._ring.pop()
-            if self._sent:
-                self._sent -= 1
+        for entry in self._flight:
+            entry[2] = 0
+        self._resend = 0

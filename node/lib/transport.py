@@ -15,17 +15,18 @@ wait through `wait_msg`, which the link replaces on its client, see link.py.)
 then its id) from a buffer allocated once, so umqtt.simple's `publish` returns without waiting and
 without an exception (a raised instance is allocated, or, re-raised, grows its traceback each time).
 
-`unread(head)`: the next read returns `head`, a packet's first byte that the link read itself to see the
-packet's flags (umqtt.simple's `wait_msg` keeps them to itself), before letting the client read the packet.
+`unread(head)`: the next reads return `head` first: a packet's first byte (and, for a PUBLISH, its length
+bytes) that the link read itself to see the packet's flags and size (umqtt.simple's `wait_msg` keeps the
+flags to itself, and would read a payload of any size), before letting the client read the packet.
+
+Error numbers by name: the unix port on macOS and the Pico's lwIP do not use Linux's numbers.
 """
 
+import errno
 import select
 import socket
 import time
 from asyncio import core as _core
-
-_EINPROGRESS = (115, 119)   # Linux, lwIP
-_ETIMEDOUT = 110
 
 
 class AnswerPending(Exception):
@@ -53,7 +54,7 @@ async def dial(addr, family=None):
         try:
             s.connect(addr)
         except OSError as e:
-            if e.args[0] not in _EINPROGRESS:
+            if e.args[0] != errno.EINPROGRESS:
                 raise
         await writable(s)
     except BaseException:
@@ -68,7 +69,7 @@ class Conn:
         self.timeout_ms = timeout_ms
         self.stop_reads = False
         self._canned = 0                        # reads left of a canned PUBACK
-        self._head = None                       # a first byte put back by unread()
+        self._head = None                       # bytes put back by unread()
         self._pid = bytearray(2)
         self._blocking = True
         self._poll = select.poll()              # for the bounded waits inside one packet
@@ -106,7 +107,10 @@ class Conn:
             self._canned -= 1
             return self._pid if self._canned == 0 else _PUBACK_LEN
         if self._head is not None:
-            got = self._head        # wait_msg's read of the packet's first byte: n == 1
+            got = self._head        # umqtt.simple reads a header a byte at a time
+            if len(got) > n:
+                self._head = got[n:]
+                return got[:n]
             self._head = None
             return got
         if self.stop_reads:
@@ -144,7 +148,7 @@ class Conn:
             # The send buffer is full: only a stalled link gets here (the link keeps few in flight).
             left = time.ticks_diff(deadline, time.ticks_ms())
             if left <= 0:
-                raise OSError(_ETIMEDOUT)
+                raise OSError(errno.ETIMEDOUT)
             p = select.poll()
             p.register(self.sock, select.POLLOUT)
             p.poll(left)
@@ -155,7 +159,7 @@ class Conn:
         while len(got) < n:
             left = time.ticks_diff(deadline, time.ticks_ms())
             if left <= 0:
-                raise OSError(_ETIMEDOUT)
+                raise OSError(errno.ETIMEDOUT)
             if not self._poll.poll(left):
                 continue
             more = self.sock.read(n - len(got))

@@ -19,7 +19,7 @@ class WifiError(Exception):
     pass
 
 
-async def connect(cfg, log):
+async def connect(cfg, log, beat=None):
     import network  # only here: a node without Wi-Fi settings never needs it
 
     if cfg.WIFI_COUNTRY:
@@ -43,4 +43,6 @@ async def connect(cfg, log):
             wlan.disconnect()
             raise WifiError("no connection after %d s (status %d: %s)"
                             % (cfg.WIFI_CONNECT_TIMEOUT_S, status, STATUS_WORDS.get(status, "unknown")))
+        if beat:
+            beat()
         await asyncio.sleep_ms(200)

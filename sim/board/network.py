@@ -2,8 +2,10 @@
 
 There is no radio: the program's sockets go through the host's own network. What is simulated
 is the link as the program sees it through WLAN:
-- connect() shows STAT_CONNECTING for CONNECT_S, then STAT_GOT_IP (or, with env
-  SIM_WIFI_FAIL=-3 say, that status; or STAT_NO_AP_FOUND while the host holds the link down).
+- The board sees one access point: named SIM_AP_SSID (default "sim-ap"), open, or with the password
+  SIM_AP_PASSWORD when that is set. connect() shows STAT_CONNECTING for CONNECT_S, then STAT_GOT_IP;
+  or STAT_NO_AP_FOUND for another name or while the host holds the link down, STAT_WRONG_PASSWORD for
+  a wrong password, or, with env SIM_WIFI_FAIL=-1 say, that status.
 - The host takes the link down with `WLAN 0` in pins.in: a connected station then reads
   isconnected() False and status() STAT_CONNECT_FAIL, and stays so after `WLAN 1` until the
   program calls connect() again (as a real Pico W does not rejoin by itself). Open sockets are
@@ -27,6 +29,7 @@ STAT_CONNECT_FAIL = -1
 STAT_NO_AP_FOUND = -2
 STAT_WRONG_PASSWORD = -3
 CONNECT_S = 0.3
+AP_SSID = "sim-ap"  # the access point the board sees, unless SIM_AP_SSID names another
 
 _settings = {"country": "XX", "hostname": "PicoW"}
 _IFCONFIG = ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
@@ -58,6 +61,7 @@ class _Iface:
         self.ssid = None  # what connect() was last given; None when not joining
         self.started = 0  # ticks_ms when connect() was called
         self.result = None  # the status the attempt ended in, once it has
+        self.key = None  # the password connect() was given
         self.config = {"ssid": "", "pm": WLAN.PM_PERFORMANCE, "channel": 1, "txpower": 31, "security": 0,
                        "mac": b"\x28\xcd\xc1" + machine.unique_id()[-3:] if n == STA_IF
                        else b"\x2a\xcd\xc1" + machine.unique_id()[-3:]}
@@ -94,6 +98,7 @@ class WLAN:
         if not i.active:
             raise OSError(1)  # EPERM, as the CYW43 driver answers on an inactive interface
         i.ssid = ssid if ssid is not None else ""
+        i.key = key
         i.config["ssid"] = i.ssid
         i.started = _time.ticks_ms()
         i.result = None
@@ -109,10 +114,13 @@ class WLAN:
             if _time.ticks_diff(_time.ticks_ms(), i.started) < CONNECT_S * 1000:
                 return STAT_CONNECTING
             fail = os.getenv("SIM_WIFI_FAIL")
+            password = os.getenv("SIM_AP_PASSWORD")
             if fail:
                 i.result = int(fail)
-            elif not _link_up():
+            elif not _link_up() or i.ssid != (os.getenv("SIM_AP_SSID") or AP_SSID):
                 i.result = STAT_NO_AP_FOUND
+            elif password and i.key != password:
+                i.result = STAT_WRONG_PASSWORD
             else:
                 i.result = STAT_GOT_IP
         if i.result == STAT_GOT_IP and not _link_up():

@@ -2,7 +2,7 @@
 # then one closing line "N passed, N failed". Started by test_micropython.py with MICROPYPATH set.
 import sys
 
-MODULES = ("test_rules", "test_command", "test_debounce", "test_blink", "test_queues", "test_thermo",
+MODULES = ("test_rules", "test_command", "test_strictjson", "test_debounce", "test_blink", "test_queues", "test_thermo",
            "test_backoff", "test_progress")
 
 passed = failed = 0

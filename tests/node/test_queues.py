@@ -1,5 +1,5 @@
 # Pure-module cases: plain functions and asserts, run by pytest and by tests/node/mp_run.py under MicroPython.
-from outbox import DONE, Outbox
+from outbox import Outbox
 from ring import Ring
 
 
@@ -55,8 +55,8 @@ def test_an_entry_stays_until_its_puback():
     box.put("event", "e1")
     box.put("event", "e2")
     (_, _, p1), (_, _, p2) = _send_all(box)
-    assert box.acked(p2)            # out of order: e2 is done, e1 still holds the front
-    assert len(box) == 2 and box.in_flight() == 1
+    assert box.acked(p2)            # out of order: e2 is done, e1 still waits for its own
+    assert len(box) == 1 and box.in_flight() == 1
     assert not box.acked(99)        # an id nobody waits for
     assert box.acked(p1)
     assert len(box) == 0
@@ -83,7 +83,15 @@ def test_only_the_newest_unsent_snapshot_waits_after_older_events():
     assert box.dropped == 0
 
 
-def test_a_snapshot_in_flight_is_not_blanked_by_the_next():
+def test_a_snapshot_goes_after_the_events_before_it_and_before_those_after_it():
+    box = Outbox(8)
+    box.put("event", "e1")
+    box.put_snapshot("s1")
+    box.put("event", "e2")
+    assert [b for _, b, _ in _send_all(box)] == ["e1", "s1", "e2"]
+
+
+def test_a_snapshot_in_flight_is_not_replaced_by_the_next():
     box = Outbox(4)
     box.put_snapshot("s1")
     first = _send_all(box)
@@ -92,7 +100,18 @@ def test_a_snapshot_in_flight_is_not_blanked_by_the_next():
     assert first[0][1] == "s1" and box.in_flight() == 2
 
 
-def test_overflow_drops_the_oldest_and_counts_it():
+def test_snapshots_never_take_room_from_events():
+    # The outage that used to lose events: a snapshot every heartbeat while nothing can be sent.
+    box = Outbox(4)
+    for i in range(4):
+        box.put("event", i)
+        for _ in range(10):
+            box.put_snapshot("s")
+    assert box.dropped == 0 and len(box) == 5
+    assert [b for _, b, _ in _send_all(box)] == [0, 1, 2, 3, "s"]
+
+
+def test_overflow_drops_exactly_the_oldest_waiting_and_counts_them():
     box = Outbox(3)
     for i in range(5):
         box.put("event", i)
@@ -100,26 +119,55 @@ def test_overflow_drops_the_oldest_and_counts_it():
     assert [b for _, b, _ in _send_all(box)] == [2, 3, 4]
 
 
-def test_overflow_may_drop_an_entry_in_flight():
+def test_a_snapshot_waiting_behind_dropped_events_still_goes_in_its_place():
+    box = Outbox(2)
+    box.put("event", 0)
+    box.put("event", 1)
+    box.put_snapshot("s")       # made after events 0 and 1
+    box.put("event", 2)         # 0 dropped
+    box.put("event", 3)         # 1 dropped: the snapshot is now due first
+    assert box.dropped == 2
+    assert [b for _, b, _ in _send_all(box)] == ["s", 2, 3]
+
+
+def test_an_entry_in_flight_is_never_dropped():
     box = Outbox(2)
     box.put("event", "e1")
     (_, _, p1), = _send_all(box)
     box.put("event", "e2")
-    box.put("event", "e3")          # full: e1, in flight, goes
-    assert box.dropped == 1
-    assert not box.acked(p1)        # its late PUBACK matches nothing
-    assert [b for _, b, _ in _send_all(box, 7)] == ["e2", "e3"]
-
-
-def test_a_dropped_blank_or_acknowledged_entry_is_not_counted():
-    box = Outbox(3)
-    box.put_snapshot("s1")          # becomes a blank below
-    box.put("event", "e1")
-    box.put_snapshot("s2")
-    box.put("event", "e2")          # full: the blank goes, nothing real was lost
+    box.put("event", "e3")          # waiting is full, but e1 is in flight, not waiting
     assert box.dropped == 0
-    assert [b for _, b, _ in _send_all(box)] == ["e1", "s2", "e2"]
+    box.put("event", "e4")          # now e2, the oldest waiting, goes
+    assert box.dropped == 1
+    assert box.acked(p1)
+    assert [b for _, b, _ in _send_all(box, 7)] == ["e3", "e4"]
 
 
-def test_done_marker_is_negative():
-    assert DONE < 0
+def test_rewind_resends_in_flight_snapshots_and_events_in_their_order():
+    box = Outbox(4)
+    box.put("event", "e1")
+    box.put_snapshot("s1")
+    box.put("event", "e2")
+    sent = _send_all(box)
+    assert box.acked(sent[0][2])
+    box.rewind()
+    box.put_snapshot("s2")
+    box.put("event", "e3")
+    again = _send_all(box, 20)
+    assert [b for _, b, _ in again] == ["s1", "e2", "s2", "e3"]
+    assert box.in_flight() == 4
+    _ack_all(box, again)
+    assert len(box) == 0 and box.in_flight() == 0
+
+
+def test_a_puback_during_resending_keeps_the_order():
+    box = Outbox(8)
+    for i in range(3):
+        box.put("event", i)
+    sent = _send_all(box)
+    box.rewind()
+    e = box.next_to_send()
+    box.sent(e, 30)
+    assert box.acked(30)            # the resent first one is acknowledged before the others went
+    assert [b for _, b, _ in _send_all(box, 31)] == [1, 2]
+    assert len(sent) == 3 and box.in_flight() == 2

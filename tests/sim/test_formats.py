@@ -128,10 +128,17 @@ def test_config_local_sets_broker_id_and_literal_settings():
             scope["QUOTED"]) == (2, "hello world", True, [1, 2], "x")
 
 
-def test_config_local_without_options_sets_nothing():
+def test_config_local_without_options_joins_the_virtual_access_point_and_sets_nothing_else():
     scope = {}
     exec(nodeconfig.config_local(), scope)
-    assert [k for k in scope if not k.startswith("__")] == []
+    assert [k for k in scope if not k.startswith("__")] == ["WIFI_SSID"]
+    assert scope["WIFI_SSID"] == "sim-ap"
+
+
+def test_the_board_path_can_be_turned_off():
+    scope = {}
+    exec(nodeconfig.config_local(None, None, [nodeconfig.parse_setting("WIFI_SSID=None")]), scope)
+    assert scope["WIFI_SSID"] is None
 
 
 @pytest.mark.parametrize("bad", ["localhost", "host:", ":1883", "host:0", "host:70000", "h:x"])
