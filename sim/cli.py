@@ -1,15 +1,19 @@
-"""The `python -m sim` command line: run a program or the node on the virtual board, drive and
-read a running board's pins, and set up what the board needs.
+"""The `python -m sim` command line: run a program or the node on the virtual board, start a board
+with its REPL on a serial port (`board`, `node --serial`; see sim/console.py), drive and read a
+running board's pins, and set up what the board needs.
 
 Errors are printed as `sim: message` on stderr; usage errors exit with status 2, problems of
 the set-up with 1; a run exits with the program's own status.
 """
 
 import argparse
+import shutil
 import signal
 import sys
+import tempfile
+from pathlib import Path
 
-from sim import deps, nodeconfig, runner
+from sim import console, deps, nodeconfig, runner
 from sim.errors import SimError
 from sim.pins import Board
 
@@ -43,6 +47,9 @@ def _add_run_options(p):
                    help="print 'TRACE <t> <pin> <level>' on stdout at every output change")
     p.add_argument("--board", metavar="DIR",
                    help="the board directory (default: a fresh temporary one)")
+    p.add_argument("--heap", metavar="SIZE",
+                   help="the interpreter's heap, e.g. 128K or 2M (default 2M; the unix port's objects "
+                        "are about twice a Pico's)")
 
 
 def build_parser():
@@ -61,6 +68,19 @@ def build_parser():
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="override a node/config.py setting (VALUE a Python literal, else text)")
     _add_run_options(p)
+    p.add_argument("--serial", action="store_true",
+                   help="put the board's REPL on a serial port, BOARD/serial, as a Pico's USB "
+                        "port (Ctrl-C there stops the node; Ctrl-D runs it again)")
+
+    p = sub.add_parser("board", help="a board that runs nothing, like a freshly flashed Pico, "
+                                     "with its REPL on a serial port for mpremote or Thonny")
+    p.add_argument("--board", metavar="DIR",
+                   help="the board directory: its flash is DIR/flash, its port DIR/serial "
+                        "(default: a fresh temporary one)")
+    p.add_argument("--heap", metavar="SIZE",
+                   help="the interpreter's heap, e.g. 128K or 2M (default 2M)")
+    p.add_argument("--for", dest="for_s", type=_positive_seconds, metavar="SECONDS",
+                   help="switch the board off after SECONDS")
 
     p = sub.add_parser("pins", help="show or drive the pins of a running board")
     p.add_argument("--board", required=True, metavar="DIR")
@@ -96,8 +116,50 @@ def cmd_node(args):
         settings = [nodeconfig.parse_setting(s) for s in args.settings]
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if args.serial:
+        return _serve_console(args, lambda board_dir, **kw: runner.start_node_console(
+            board_dir, args.broker, args.device_id, settings, press=args.press, **kw))
     return _run_until_done(args, lambda **kw: runner.start_node(
         args.broker, args.device_id, settings, **kw))
+
+
+def cmd_board(args):
+    return _serve_console(args, lambda board_dir, **kw: console.Console(board_dir, **kw))
+
+
+def _serve_console(args, start):
+    """Run a board with a serial console until --for ends, Ctrl-C or SIGTERM; then switch it
+    off (a temporary board directory is removed)."""
+    try:
+        heap = runner.parse_heap(args.heap) if args.heap is not None else None
+        runner.parse_presses(getattr(args, "press", ()))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if getattr(args, "trace", False):
+        raise UsageError("--trace prints on the console's port: with --serial, watch the pins "
+                         "with `python -m sim pins --board DIR` instead")
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    board_dir = Path(args.board) if args.board else Path(tempfile.mkdtemp(prefix="sim-board-"))
+    try:
+        board = start(board_dir, heap=heap, say=_say)
+        try:
+            _say(f"sim: board at {board.dir}, serial port {board.port}")
+            board.wait(args.for_s)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            board.close()
+    finally:
+        if not args.board:
+            shutil.rmtree(board_dir, ignore_errors=True)
+    if board.error is not None:
+        raise SimError(f"the serial console stopped: {board.error}")
+    return 0
+
+
+def _say(line):
+    print(line, file=sys.stderr, flush=True)
 
 
 def _interrupt(signum, frame):
@@ -107,6 +169,8 @@ def _interrupt(signum, frame):
 def _run_until_done(args, start):
     try:
         runner.parse_presses(args.press)
+        if args.heap is not None:
+            runner.parse_heap(args.heap)
     except ValueError as e:
         raise UsageError(str(e)) from None
     signal.signal(signal.SIGTERM, _interrupt)
@@ -114,7 +178,7 @@ def _run_until_done(args, start):
     # The program's output goes straight to ours. It runs in its own process group so that a
     # Ctrl-C (or a SIGINT to our whole group) reaches it once, from us, not also directly in
     # the middle of its clean-up; and it dies with us if we are killed outright.
-    run = start(press=args.press, trace=args.trace, board_dir=args.board,
+    run = start(press=args.press, trace=args.trace, board_dir=args.board, heap=args.heap,
                 stdout=None, stderr=None, own_process_group=True)
     try:
         print(f"sim: board at {run.board.dir}", file=sys.stderr, flush=True)
@@ -172,4 +236,5 @@ def cmd_setup(args):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "node": cmd_node, "pins": cmd_pins, "setup": cmd_setup}
+COMMANDS = {"run": cmd_run, "node": cmd_node, "board": cmd_board, "pins": cmd_pins,
+            "setup": cmd_setup}

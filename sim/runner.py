@@ -3,7 +3,8 @@ output, and stopping it the way Ctrl-C would: SIGINT, a grace period, then SIGKI
 
 The program runs in the real interpreter through the bootstrap sim/board/_simmain.py, with
 MICROPYPATH = [config overrides (node only), sim/board, the program's folder, its lib/,
-<environment>/micropython-lib, .frozen].
+<environment>/micropython-lib, .frozen]. start_node_console() runs the node on a board with a
+serial console instead (sim/console.py).
 """
 
 import ctypes
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from sim import deps, nodeconfig
+from sim.console import Console
 from sim.board import _simformat as fmt
 from sim.errors import SimError
 from sim.pins import PINS_LOG, T0_HEADER, Board
@@ -42,6 +44,23 @@ def micropython_path(program, overrides_dir=None):
     entries = [overrides_dir] if overrides_dir else []
     entries += [BOARD_CODE, home, home / "lib", deps.lib_dir(), ".frozen"]
     return [str(e) for e in entries]
+
+
+HEAP_USAGE = "--heap takes a size in bytes with an optional K or M, from 16K to 1024M, e.g. 128K, not %r"
+HEAP_MIN, HEAP_MAX = 16 * 1024, 1024 * 1024 * 1024
+
+
+def parse_heap(text):
+    """The interpreter's `-X heapsize=` value from a SIZE such as '131072', '128K' or '2M'
+    (normalised: '128K'). Raises ValueError(usage)."""
+    found = re.fullmatch(r"\s*(\d+)\s*([kKmM]?)\s*", str(text))
+    if not found:
+        raise ValueError(HEAP_USAGE % text)
+    number, unit = int(found.group(1)), found.group(2).upper()
+    size = number * {"": 1, "K": 1024, "M": 1024 * 1024}[unit]
+    if not HEAP_MIN <= size <= HEAP_MAX:
+        raise ValueError(HEAP_USAGE % text)
+    return "%d%s" % (number, unit)
 
 
 def parse_presses(specs):
@@ -182,7 +201,7 @@ def _dies_with_this_process():
 
 def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=None, env=None,
           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, own_process_group=False,
-          _cleanup=()):
+          heap=None, _cleanup=()):
     """Start MicroPython `program` (a .py file) on a virtual board; return its Run.
 
     press: --press items such as '14@1.0:0.3'. trace: print TRACE lines for output changes.
@@ -191,13 +210,15 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     SIM_WIFI_FAIL, ...). stdout/stderr: as for Popen; by default both are captured for
     Run.expect(). own_process_group: run the child in a process group of its own, so that a
     Ctrl-C reaches it only through stop() (once), and on Linux kill it if this process dies
-    (what the command line does). Raises SimError (no interpreter, no such program) or
-    ValueError (press)."""
+    (what the command line does). heap: the interpreter's heap size ('128K', '2M', bytes; None:
+    its default, 2 MB), to run in a heap like a Pico's. Raises SimError (no interpreter, no
+    such program) or ValueError (press, heap)."""
     program = Path(program).resolve()
     if not program.is_file():
         raise SimError(f"no such program: {program}")
     interpreter = deps.find_micropython()
     press_text = parse_presses(press)
+    heap_args = ["-X", "heapsize=" + parse_heap(heap)] if heap is not None else []
     cleanup = list(_cleanup)
     if board_dir is None:
         board_dir = tempfile.mkdtemp(prefix="sim-board-")
@@ -217,7 +238,7 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     })
     try:
         process = subprocess.Popen(
-            [str(interpreter), str(BOOTSTRAP), str(program), *args],
+            [str(interpreter), *heap_args, str(BOOTSTRAP), str(program), *args],
             env=child_env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             text=True, bufsize=1, encoding="utf-8", errors="replace",
             process_group=0 if own_process_group else None,
@@ -237,10 +258,11 @@ def node_program():
     return main
 
 
-def start_node(broker=None, device_id=None, settings=(), program=None, **kw):
+def start_node(broker=None, device_id=None, settings=(), program=None, heap=None, **kw):
     """Start the node firmware (node/main.py, or `program`) on a virtual board with its
     configuration overridden for this run: broker 'HOST:PORT', device_id, settings as
-    (KEY, value) pairs or 'KEY=VALUE' texts. Other keywords as for start()."""
+    (KEY, value) pairs or 'KEY=VALUE' texts; heap: the interpreter's heap size, as for start().
+    Other keywords as for start()."""
     program = Path(program) if program else node_program()
     deps.require_umqtt()
     pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
@@ -256,8 +278,25 @@ def start_node(broker=None, device_id=None, settings=(), program=None, **kw):
         overrides.mkdir(parents=True, exist_ok=True)
         (overrides / "config_local.py").write_text(text)
         return start(program, board_dir=board_dir, overrides_dir=overrides, _cleanup=cleanup,
-                     **kw)
+                     heap=heap, **kw)
     except BaseException:
         for path in cleanup:
             shutil.rmtree(path, ignore_errors=True)
         raise
+
+
+def start_node_console(board_dir, broker=None, device_id=None, settings=(), press=(), heap=None,
+                       say=None):
+    """Start the node firmware from node/ (configured as by start_node) on a board with a serial
+    console in `board_dir`; return its sim.console.Console. The node runs in place of the flash's
+    main.py, its modules read from the host, read-only."""
+    deps.require_umqtt()
+    program = node_program()
+    pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
+    text = nodeconfig.config_local(broker, device_id, pairs)
+    overrides = Path(board_dir) / NODE_CONFIG_DIR
+    overrides.mkdir(parents=True, exist_ok=True)
+    (overrides / "config_local.py").write_text(text)
+    return Console(board_dir, program=program,
+                   path=[overrides, NODE_DIR, NODE_DIR / "lib", deps.lib_dir()], heap=heap,
+                   env={"SIM_PRESS": parse_presses(press)}, say=say)

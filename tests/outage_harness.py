@@ -14,6 +14,7 @@ import re
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import textwrap
 import threading
@@ -31,6 +32,13 @@ FAST_PERIOD_S = 0.2                 # node/config.py FAST_PERIOD_MS
 KEEPALIVE_S = 2
 
 # Short timings, so that an outage is noticed and healed in seconds, not minutes.
+# The node's heap in every integration test (`python -m sim node --heap`): sized like a Pico's rather
+# than the unix port's default 2 MB, so that a leak, or a change that doubles what the node holds, fails
+# a test as a MemoryError. The node from source (.py) needs about 188K here to boot and run (it compiles
+# its sources at import; docs/benchmarks.md, "The node's memory"); a full outbox in an outage adds up to
+# about 65K (OUTBOX_SIZE 256 events, 64-bit objects). 320K holds both with room to spare.
+NODE_HEAP = "320K"
+
 FAST_LINK = ("KEEPALIVE_S=%d" % KEEPALIVE_S, "RECONNECT_MIN_MS=200", "RECONNECT_MAX_MS=1000",
              "SOCKET_TIMEOUT_S=2", "HEARTBEAT_S=2")
 
@@ -111,63 +119,128 @@ class BrokerProcess:
 
 # --- a gate between the node and its broker ------------------------------------------------------
 
-class Gate:
-    """A TCP forwarder: accepts on its own port, connects upstream, pumps both ways, and closes both
-    sides when either closes. While `shut`, a new connection is closed at once (the node's CONNECT
-    gets no CONNACK, just an end of stream), so the test decides when the node may come back."""
+def _packet_end(buf):
+    """The length of the first whole MQTT packet in `buf`, or None if it is not all there yet."""
+    size, shift, i = 0, 0, 1
+    while True:
+        if i >= len(buf):
+            return None
+        b = buf[i]
+        size |= (b & 0x7F) << shift
+        i += 1
+        if not b & 0x80:
+            break
+        shift += 7
+    return i + size if len(buf) >= i + size else None
 
-    def __init__(self, upstream_host, upstream_port, host="127.0.0.1"):
+
+class Gate:
+    """A TCP front between the node and a real broker: accepts on its own port, and a new connection
+    meets what `mode` says:
+    - "forward": the broker (bytes pumped both ways; either side closing closes both);
+    - "closed": closed at once (the node's CONNECT gets no CONNACK, just an end of stream), so a test
+      decides when the node may come back (`close_gate`, `open_gate`); counted in `refused`, with the
+      connections the broker refused;
+    - "blackhole": the TCP connect gets no answer (the listener stops accepting and its one-place
+      backlog is kept full, so the kernel drops new SYNs);
+    - "silent": accepted, and nothing ever comes back (no CONNACK);
+    - "no_suback": the broker, but everything the client sends after its CONNECT is swallowed: the
+      CONNACK comes, the SUBACK never does;
+    - "reset": the CONNECT is answered by the first half of a CONNACK, then a TCP reset.
+    `set_mode(mode, drop=True)` also drops the connections that pass at that moment; `reset()` drops them
+    and keeps the mode. One thread with a selector, ended by close()."""
+
+    MODES = ("forward", "closed", "blackhole", "silent", "no_suback", "reset")
+
+    def __init__(self, upstream_host, upstream_port, mode="forward", host="127.0.0.1"):
+        assert mode in self.MODES, mode
         self.upstream = (upstream_host, upstream_port)
         self._srv = socket.socket()
         self._srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._srv.bind((host, 0))
-        self._srv.listen(16)
+        self._srv.listen(0)         # one place in the backlog: see "blackhole"
         self._srv.setblocking(False)
         self.host = host
         self.port = self._srv.getsockname()[1]
         self.addr = "%s:%d" % (host, self.port)
-        self.shut = False
-        self.accepted = 0           # connections forwarded upstream
-        self.refused = 0            # connections closed at once (shut, or the broker is down)
-        self._peer = {}             # socket -> the socket on the other side
-        self._reset = False         # reset() asked; the loop carries it out
+        self.mode = None
+        self.met = dict.fromkeys(self.MODES, 0)     # connections accepted in each mode
+        self.upstream_failures = 0
+        self._conns = {}            # socket -> [mode (None: the broker's side), peer or None, bytes so far]
+        self._plug = None           # the connection that keeps the backlog full while blackholed
         self._sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
-        self._sel.register(self._srv, selectors.EVENT_READ)
         self._sel.register(self._wake_r, selectors.EVENT_READ)
+        self._lock = threading.Lock()
+        self._asked = (mode, False)
+        self._cut = False
         self._running = True
         self._thread = threading.Thread(target=self._loop, daemon=True, name="gate")
         self._thread.start()
 
+    @property
+    def refused(self):
+        return self.met["closed"] + self.upstream_failures
+
+    @property
+    def accepted(self):
+        return self.met["forward"]
+
+    def set_mode(self, mode, drop=True):
+        assert mode in self.MODES, mode
+        with self._lock:
+            self._asked = (mode, drop)
+        self._wake_w.send(b"m")
+
     def close_gate(self):
-        self.shut = True
+        self.set_mode("closed", drop=False)
 
     def open_gate(self):
-        self.shut = False
-
-    def connections(self):
-        return len(self._peer) // 2
+        self.set_mode("forward", drop=False)
 
     def reset(self):
         """Close every connection that passes now, both sides (the node sees its broker hang up); the
-        gate stays open for new ones."""
-        self._reset = True
+        mode stays."""
+        with self._lock:
+            self._cut = True
         self._wake_w.send(b"r")
+
+    def connections(self):
+        return sum(1 for c in self._conns.values() if c[0] is not None)
+
+    def _apply(self):
+        with self._lock:
+            asked, self._asked = self._asked, None
+            cut, self._cut = self._cut, False
+        mode, drop = asked if asked else (self.mode, False)
+        if cut or (drop and mode != self.mode):
+            for s in [s for s, c in self._conns.items() if c[0] is not None]:
+                self._drop(s)
+        if mode == self.mode:
+            return
+        if mode == "blackhole":
+            if self.mode is not None:
+                self._sel.unregister(self._srv)
+            self._plug = socket.create_connection(self._srv.getsockname(), timeout=2)  # fills the backlog
+        else:
+            if self.mode in (None, "blackhole"):
+                self._sel.register(self._srv, selectors.EVENT_READ)
+            if self._plug is not None:
+                self._plug.close()  # its queued twin is accepted, sees the end, and is dropped
+                self._plug = None
+        self.mode = mode
 
     def _loop(self):
         while self._running:
-            for key, _ in self._sel.select(0.5):
+            self._apply()
+            for key, _ in self._sel.select(0.2):
                 s = key.fileobj
                 if s is self._wake_r:
                     self._wake_r.recv(64)
-                    if self._reset:
-                        self._reset = False
-                        for x in list(self._peer):
-                            self._drop(x)
-                    break       # the other sockets ready may be among those just closed
+                    break           # the mode may have changed, sockets ready may be closed: look again
                 if s is self._srv:
                     self._accept()
-                else:
+                elif s in self._conns:
                     self._pump(s)
 
     def _accept(self):
@@ -175,42 +248,63 @@ class Gate:
             down, _ = self._srv.accept()
         except BlockingIOError:
             return
-        if self.shut:
-            self.refused += 1
+        mode = self.mode
+        self.met[mode] += 1
+        if mode == "closed":
             down.close()
             return
-        try:
-            up = socket.create_connection(self.upstream, timeout=1.0)
-        except OSError:
-            self.refused += 1
-            down.close()
-            return
-        for s in (down, up):
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            s.settimeout(5.0)
-            self._sel.register(s, selectors.EVENT_READ)
-        self._peer[down], self._peer[up] = up, down
-        self.accepted += 1
+        up = None
+        if mode in ("forward", "no_suback"):
+            try:
+                up = socket.create_connection(self.upstream, timeout=1.0)
+            except OSError:
+                self.upstream_failures += 1
+                down.close()
+                return
+            up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._conns[up] = [None, down, b""]
+            self._sel.register(up, selectors.EVENT_READ)
+        down.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._conns[down] = [mode, up, b""]
+        self._sel.register(down, selectors.EVENT_READ)
 
     def _pump(self, s):
-        other = self._peer.get(s)
-        if other is None:
-            return
+        conn = self._conns[s]
+        mode, peer = conn[0], conn[1]
         try:
             data = s.recv(65536)
-            if data:
-                other.sendall(data)
-                return
         except OSError:
-            pass
-        self._drop(s)
+            data = b""
+        if not data:
+            self._drop(s)
+            return
+        try:
+            if mode is None or mode == "forward":
+                peer.sendall(data)
+            elif mode == "no_suback":
+                if conn[2] is not None:             # the CONNECT has not all gone yet
+                    conn[2] += data
+                    end = _packet_end(conn[2])
+                    if end is not None:
+                        peer.sendall(conn[2][:end])   # the CONNECT; the rest, and all after, is swallowed
+                        conn[2] = None
+            elif mode == "reset":
+                conn[2] += data
+                if _packet_end(conn[2]) is not None:
+                    s.sendall(b"\x20\x02")          # half a CONNACK
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self._drop(s)                   # closed with linger 0: a reset
+            # "silent": read and forget
+        except OSError:
+            self._drop(s)
 
     def _drop(self, s):
-        other = self._peer.pop(s, None)
-        self._peer.pop(other, None)
-        for x in (s, other):
+        conn = self._conns.pop(s, None)
+        peer = conn[1] if conn else None
+        for x in (s, peer):
             if x is None:
                 continue
+            self._conns.pop(x, None)
             try:
                 self._sel.unregister(x)
             except (KeyError, ValueError):
@@ -223,10 +317,11 @@ class Gate:
         self._running = False
         self._wake_w.send(b"x")
         self._thread.join(5)
-        for s in list(self._peer):
+        for s in list(self._conns):
             self._drop(s)
-        for s in (self._srv, self._wake_r, self._wake_w):
-            s.close()
+        for s in (self._srv, self._wake_r, self._wake_w, self._plug):
+            if s is not None:
+                s.close()
         self._sel.close()
 
     def __enter__(self):
@@ -344,7 +439,7 @@ class NodeProcess:
         board_dir = Path(board_dir)
         board_dir.mkdir(parents=True, exist_ok=True)
         args = [*prefix, PY, "-m", "sim", "node", "--broker", broker_addr, "--id", device,
-                "--board", str(board_dir)]
+                "--board", str(board_dir), "--heap", NODE_HEAP]
         for s in settings:
             args += ["--set", s]
         self.device = device

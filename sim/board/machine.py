@@ -202,17 +202,23 @@ class ADC:
 
 
 class WDT:
-    """The watchdog: a feed later than `timeout` ms after the previous one ends the program
-    with status 3, as does a wait (sleep or asyncio poll) that outlasts it. It cannot be
-    stopped once started, like the real one."""
+    """The watchdog. It cannot be stopped once started, like the real one.
+
+    On a board with a serial console the host's console keeps it, as the RP2350 does in hardware:
+    it keeps counting across soft resets and while the REPL waits, and when it bites the board
+    hard-resets (reset_cause() then says WDT_RESET). Elsewhere a feed later than `timeout` ms
+    after the previous one ends the program with status 3, as does a wait (sleep or asyncio
+    poll) that outlasts it."""
 
     def __init__(self, id=0, timeout=5000):
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        _simwait.watchdog(timeout)
+        if not _simboard.control("wdt %d" % timeout):
+            _simwait.watchdog(timeout)
 
     def feed(self):
-        _simwait.feed()
+        if not _simboard.control("feed"):
+            _simwait.feed()
 
 
 def unique_id():
@@ -221,11 +227,20 @@ def unique_id():
 
 
 def reset_cause():
-    return PWRON_RESET
+    """PWRON_RESET, or WDT_RESET after the watchdog reset a board with a serial console."""
+    return _simboard.RESET_CAUSE
 
 
 def reset():
+    """Restart the board: on a board with a serial console the console restarts it (boot.py,
+    then main.py); elsewhere the program ends with status 4."""
+    if _simboard.control("reset"):
+        _simboard.wait_for_reset()
     _simboard.stop(4, "machine.reset() called: a real board would reboot here")
+
+
+def soft_reset():
+    raise SystemExit
 
 
 def freq(*hz):

@@ -1,7 +1,7 @@
 """Every way a broker can fail ends in a retry, in words a person reads, never in a dead link: the node on
 the virtual board, on both of its paths (the board's, joining the virtual access point with WIFI_SSID set,
 and the bare one without Wi-Fi), against a real Mosquitto behind a front that fails as networks and
-brokers do (tests/link_faults.py). Each test asserts the log line a person sees, that the node tries
+brokers do (tests/outage_harness.Gate's modes). Each test asserts the log line a person sees, that the node tries
 again, and that once the broker answers again the node is online and answering commands within a bound.
 The node's watchdog is armed throughout (8 s, as on the board): a broker that fails must never reset it.
 
@@ -15,8 +15,7 @@ import pytest
 
 from tests.helpers import wait_until
 from tests.integration.test_node_end_to_end import ack_of, send
-from tests.link_faults import BrokerFront
-from tests.outage_harness import FAST_LINK, BrokerProcess, NodeProcess, free_port
+from tests.outage_harness import FAST_LINK, BrokerProcess, Gate, NodeProcess, free_port
 
 DEVICE = "fault-node"
 PATHS = {"wifi": ("WIFI_SSID='sim-ap'",), "bare": ("WIFI_SSID=None",)}
@@ -59,7 +58,7 @@ def _back_and_answering(node, broker, since):
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_failing_broker_is_retried_in_words_and_the_node_comes_back(fault, path, tmp_path):
-    with BrokerProcess("mosquitto", tmp_path) as broker, BrokerFront(broker.host, broker.port, fault) as front:
+    with BrokerProcess("mosquitto", tmp_path) as broker, Gate(broker.host, broker.port, fault) as front:
         node = _start(front.addr, path, tmp_path)
         try:
             _failed_twice(node, FAULTS[fault])
@@ -98,12 +97,12 @@ def test_a_broker_name_that_does_not_resolve_is_said_so_and_retried(path, tmp_pa
 def test_a_connection_that_fails_at_once_does_not_reset_the_backoff(tmp_path):
     # The broker accepts, the node connects, and the connection dies at once, again and again (as a
     # retained command too large to read once did): the waits must grow, not start again each time.
-    with BrokerProcess("mosquitto", tmp_path) as broker, BrokerFront(broker.host, broker.port) as front:
+    with BrokerProcess("mosquitto", tmp_path) as broker, Gate(broker.host, broker.port) as front:
         node = _start(front.addr, "bare", tmp_path, ("RECONNECT_MIN_MS=100", "RECONNECT_MAX_MS=1600"))
         try:
             node.wait_connected(1, 10)
             for sess in range(2, 6):
-                front.cut()
+                front.reset()
                 node.wait_connected(sess, 10)
             waits = [int(m.group(1)) for m in (re.search(r"link down: .*reconnecting in (\d+) ms", x)
                                                 for x in node.child.lines) if m]

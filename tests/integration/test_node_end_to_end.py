@@ -12,6 +12,7 @@ import pytest
 
 from sim.pins import Board
 from tests.helpers import PY, Child, Recording, wait_until
+from tests.outage_harness import NODE_HEAP
 
 DEVICE = "it-node"
 BUTTON_A, BUTTON_B, LED = "GP14", "GP13", "GP15"
@@ -38,7 +39,7 @@ def start_node(broker, tmp_path, device=DEVICE, *extra):
     board_dir = tmp_path / ("board-" + device)
     board_dir.mkdir()
     child = Child([PY, "-m", "sim", "node", "--broker", broker.addr, "--id", device,
-                   "--board", str(board_dir), *extra])
+                   "--board", str(board_dir), "--heap", NODE_HEAP, *extra])
     child.wait_line("connected to", 20)
     return Node(child, Board(board_dir))
 

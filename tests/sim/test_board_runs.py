@@ -106,6 +106,20 @@ def test_wlan_connects_drops_and_reconnects(launch):
     run.expect(r"^status 3 connected True", timeout=3)
 
 
+def test_wlan_finds_only_the_virtual_access_point(launch):
+    run = launch("wlan.py", "home", "secret")
+    run.expect(r"^status 1 ")
+    run.expect(r"^status -2 connected False", timeout=3)   # no access point found with that name
+
+
+def test_wlan_checks_the_access_points_password_when_it_has_one(launch):
+    run = launch("wlan.py", "sim-ap", "wrong", env={"SIM_AP_PASSWORD": "right"})
+    run.expect(r"^status 1 ")
+    run.expect(r"^status -3 connected False", timeout=3)
+    run = launch("wlan.py", "sim-ap", "right", env={"SIM_AP_PASSWORD": "right"})
+    run.expect(r"^status 3 connected True", timeout=3)
+
+
 def test_wlan_connect_can_be_made_to_fail(launch):
     run = launch("wlan.py", env={"SIM_WIFI_FAIL": "-3"})
     run.expect(r"^status 1 ")
