@@ -1,7 +1,21 @@
 """The streaming checker: fed what was received, in arrival order, it finds what was lost, duplicated,
 reordered, dropped on the device, inconsistent, unacked or malformed, and says when a node rebooted or
 reconnected. One core for live and offline checking: `record`/`watch` feed it as messages arrive and
-tick it with the wall clock; `check` replays a recording, the arrival times driving the clock.
+tick it with the receiver's monotonic clock; `check` replays a recording, the arrival times driving the clock.
+
+Time: every timer (reorder, command, the hold at a boot's start) runs on the monotonic arrival time a
+recording line carries (`m`); the wall time (`t`) is only shown. A line without `m` (an old recording, or
+a monotonic clock that went back: a reboot of the monitor's machine between two runs) falls back to the
+wall time, never going back. When the wall and monotonic clocks disagree between two lines by more than
+`CLOCK_STEP_S`, that is a `clock_step` note, never a device's fault.
+
+Limits (nothing forgotten unsaid): past `Limits.commands` waiting commands the oldest is no longer tracked
+(an `untracked` note says how many, from when to when; an ack that may be theirs is counted, never called
+inconsistent); past `max_devices` devices, new device ids are counted, not checked (an `untracked` note).
+
+The recorder's own absences (its `Mark` lines: `disconnected`, `reconnected`) make a gap that overlaps one
+`unseen` ("not seen while the monitor was away"), not `lost`. A `$SYS/broker/publish/messages/dropped`
+counter (Mosquitto) that rises is a `broker_dropped` note.
 
 It owns the envelope rules of docs/protocol.md (per device and `boot`, live `seq` runs 1, 2, 3, ... in
 publish order) and the matching of commands (`cmd`) to acks (by `id`); the device model (`init()`,
@@ -28,7 +42,8 @@ still open are lost, as far as the recording goes).
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict, deque
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
@@ -38,11 +53,23 @@ from monitor import findings as F
 from monitor import model as default_model
 from monitor.message import Malformed, Message, parse, parse_payload, split_topic
 from monitor.record import Record
-from monitor.recording import BadLine, Items, decode_item, text_fields
+from monitor.recording import BadLine, Items, Mark as RecorderMark, decode_item, text_fields
 
 REORDER_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
 INF = float("inf")
+CLOCK_STEP_S = 1.0
+"""Wall and monotonic time between two lines disagreeing by more than this is a step of the wall clock (a
+`clock_step` note). NTP slews by well under a millisecond a second; a clock set by hand, a virtual machine
+resumed, or a laptop woken from sleep disagrees by seconds or more."""
+MAX_DEVICES = 10_000
+"""Devices tracked at most, by default (`--max-devices`): about 2 to 4 KiB each once seen (docs/benchmarks.md)."""
+AWAY_KEPT = 64
+"""The recorder's most recent absences remembered (to tell a gap that overlaps one from a loss)."""
+UNTRACKED_IDS = 10_000
+"""Distinct untracked device ids counted at most (beyond, "more than")."""
+BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+"""Where Mosquitto (2.0) says how many messages it dropped (queues full), every `sys_interval` seconds."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +84,7 @@ class Limits:
     lost_ranges: int = 32
     """Recently lost `seq` ranges, to tell a late arrival from a duplicate."""
     commands: int = 256
-    """Commands waiting for an ack."""
+    """Commands waiting for an ack (past it the oldest is no longer tracked, and an `untracked` note says so)."""
     rtts: int = 256
 
 
@@ -81,7 +108,23 @@ _RING = 8  # recently delivered seqs remembered per boot, to show a duplicate's 
 def _ref(m: Message | None) -> F.Ref | None:
     if m is None:
         return None
-    return F.Ref(line=m.line, t=m.t, topic=m.kind, seq=m.seq, ver=m.ver, retained=m.retained, sess=m.sess)
+    return F.Ref(line=m.line, t=m.t if m.wall is None else m.wall, topic=m.kind, seq=m.seq, ver=m.ver,
+                 retained=m.retained, sess=m.sess)
+
+
+def _wall(m: Message) -> float:
+    return m.t if m.wall is None else m.wall
+
+
+def clock_span(start: float, end: float) -> str:
+    """`from HH:MM:SS.mmm to HH:MM:SS.mmm` (local time), with the dates when the two are on different days."""
+    days = time.strftime("%Y-%m-%d", time.localtime(start)) != time.strftime("%Y-%m-%d", time.localtime(end))
+    fmt = "%Y-%m-%d %H:%M:%S" if days else "%H:%M:%S"
+
+    def show(t: float) -> str:
+        return time.strftime(fmt, time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+
+    return f"at {show(start)}" if start == end else f"from {show(start)} to {show(end)}"
 
 
 @dataclass(slots=True)
@@ -115,10 +158,10 @@ class Track:
         self.start: int | None = None             # first seq of the live window (None: still holding)
         self.hold_until: float | None = None
         self.next: int | None = None              # the next seq to deliver
-        self.pending: dict[int, Message] = {}     # arrived, waiting behind a gap (or the hold)
+        self.pending: dict[int, Message] = _NONE  # arrived, waiting behind a gap (or the hold; its own once used)
         self.gap_t = 0.0                          # when the gap at `next` became visible
         self.top = 0                              # highest live seq seen
-        self.lost: deque[list[int]] = deque()     # recently lost [lo, hi] ranges
+        self.lost: list[list[int]] = []           # recently lost [lo, hi] ranges (oldest first)
         self.floor = 0                            # below this, too old to tell late from duplicate
         self.state = state
         self.baseline_seq: int | None = None      # retained snapshot the model started from
@@ -133,32 +176,41 @@ class Track:
 
 
 class Device:
-    """What the checker keeps for one device (bounded by `Limits`), and what the live view shows."""
+    """What the checker keeps for one device (bounded by `Limits`), and what the live view shows. A device
+    seen once costs little: the tables for commands, acks and old boots are made when first needed."""
+
+    __slots__ = ("name", "tracks", "current", "old_boots", "counts", "tally", "commands", "unreadable", "expired",
+                 "orphans", "rtts", "rtt_of", "sent", "acked_ok", "rejected", "unacked", "late_acks", "evicted",
+                 "rtt_max", "snapshots", "snapshots_checked", "stale_wills", "lost", "scheduled", "online",
+                 "last_seen", "malformed", "view", "fw", "untracked", "forgot_until", "unmatched")
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.tracks: OrderedDict[str, Track] = OrderedDict()
+        self.tracks: dict[str, Track] = {}        # oldest boot first
         self.current: Track | None = None
-        self.old_boots: deque[F.BootSummary] = deque()
+        self.old_boots: deque[F.BootSummary] | None = None
         self.counts: dict[str, list[int]] = {}
         self.tally: dict[str, list[int]] = {}     # kind -> [findings, errors]
-        self.commands: OrderedDict[str, _Sent] = OrderedDict()
-        self.unreadable: deque[_Sent] = deque()
-        self.expired: deque[str] = deque(maxlen=64)
-        self.orphans: deque[tuple[Message, float]] = deque()
-        self.rtts: deque[float] = deque()
-        self.rtt_of: OrderedDict[str, float] = OrderedDict()
+        self.commands: dict[str, _Sent] = _NONE   # (each table: a shared empty one until the first entry)
+        self.unreadable: deque[_Sent] = _NO_QUEUE
+        self.expired: deque[str] = _NO_QUEUE
+        self.orphans: deque[tuple[Message, float]] = _NO_QUEUE
+        self.rtts: deque[float] = _NO_QUEUE
+        self.rtt_of: dict[str, float] = _NONE
         self.sent = self.acked_ok = self.rejected = self.unacked = self.late_acks = self.evicted = 0
         self.rtt_max: float | None = None
         self.snapshots = self.snapshots_checked = 0
         self.stale_wills = 0
-        self.lost = 0                             # messages called lost, over all boots
+        self.lost = 0                             # messages called lost (or unseen), over all boots
         self.scheduled: float | None = None
+        self.untracked: list[Any] | None = None   # commands no longer tracked, not yet said: [n, first, last]
+        self.forgot_until = -INF                  # until then an ack for no tracked command may be theirs
+        self.unmatched = 0                        # such acks
         # the live view
         self.online: bool | None = None
-        self.last_seen: float | None = None
+        self.last_seen: float | None = None       # wall clock
         self.malformed = 0                        # malformed messages (not in `counts`)
-        self.view: dict[str, Any] = {}
+        self.view: dict[str, Any] = _NONE
         self.fw: str | None = None
 
     @property
@@ -170,16 +222,50 @@ class Device:
         return {kind: n for kind, (n, _) in self.tally.items()}
 
 
+class _Empty(dict):  # type: ignore[type-arg]
+    """The shared empty table a device starts with (read-only: writing to it is a bug)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("a device's shared empty table: make its own first")
+
+
+class _EmptyQueue(deque):  # type: ignore[type-arg]
+    def append(self, item: Any) -> None:
+        raise TypeError("a device's shared empty queue: make its own first")
+
+
+_NONE: dict[Any, Any] = _Empty()
+_NO_QUEUE: deque[Any] = _EmptyQueue()
+
+
 class Checker:
     """The streaming checker (see the module docstring). Not thread-safe: one owner feeds and ticks it."""
 
     def __init__(self, model: Any = default_model, *, reorder_timeout: float = REORDER_TIMEOUT,
                  command_timeout: float = COMMAND_TIMEOUT, on_finding: Callable[[F.Finding], None] | None = None,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), max_devices: int = MAX_DEVICES, view: bool = True) -> None:
         self.model = model
+        self.view = view
+        """Keep each device's last snapshot for a live view (`Device.view`). Without it, a snapshot's body is let
+        go once the model has read it: the message stays only as a witness (its envelope)."""
         self.reorder_timeout = reorder_timeout
         self.command_timeout = command_timeout
         self.limits = limits
+        self.max_devices = max_devices
+        # the clock: `_when()` maps each line's (wall, monotonic) arrival to the checker's time
+        self._e: float | None = None               # the checker's time of the last line
+        self._wall = INF                           # its wall time (none yet: no line is at or after it)
+        self._mono: float | None = None            # its monotonic time (None: that line had none)
+        self._off: float | None = None             # checker's time - monotonic time, in the current epoch
+        self._woff = 0.0                           # checker's time - wall time, for lines without monotonic time
+        # the recorder's absences: (from, to) on the checker's clock, (from, to) by the wall clock
+        self.away: deque[tuple[float, float, float, float]] = deque(maxlen=AWAY_KEPT)
+        self._away_since: tuple[float, float] | None = None
+        # devices beyond `max_devices`
+        self.untracked_ids: set[str] = set()
+        self.untracked_more = False                # more than UNTRACKED_IDS of them
+        self.untracked_messages = 0
+        self.broker_dropped: int | None = None     # the broker's last word on messages it dropped
         self.on_finding = on_finding
         self.devices: dict[str, Device] = {}
         self.clock: float | None = None
@@ -220,8 +306,60 @@ class Checker:
         heapq.heappush(self._timers, (at, self._timer_seq, dev.name))
         self._next_timer = self._timers[0][0]
 
+    def _when(self, wall: float, mono: float | None, line: int) -> float:
+        """The checker's time of line `line`, which arrived at `wall` (epoch seconds) and `mono` (monotonic
+        seconds, None when the line has none): the monotonic time, shifted to start where the wall time did;
+        the wall time (shifted likewise) where there is no monotonic time to follow. Never goes back. A
+        disagreement between the two clocks is a `clock_step` note. (`feed_lines()` has the common case of a
+        line without `mono` in short.)"""
+        e0 = self._e
+        if e0 is None:
+            e = wall
+            self._woff = 0.0
+            if mono is not None:
+                self._off = wall - mono
+        elif mono is not None and self._mono is not None and mono >= self._mono:
+            e = mono + self._off  # type: ignore[operator]
+            step = (wall - self._wall) - (e - e0)
+            if step > CLOCK_STEP_S or step < -CLOCK_STEP_S:
+                self._clock_step(step, self._wall, wall, line, "")
+            if e < e0:
+                e = e0
+            self._woff = e - wall
+        else:
+            e = wall + self._woff
+            if e < e0:  # the wall clock went back: wait for it to catch up
+                e = e0
+                self._woff = e0 - wall
+            if mono is not None:  # a new monotonic epoch: the first line with one, or the clock began again
+                if self._mono is not None:
+                    self._clock_step(None, self._wall, wall, line, " (the monotonic clock began again: the monitor's "
+                                                                   "machine restarted; the wall clock bridges the two)")
+                self._off = e - mono
+            elif wall - self._wall < -CLOCK_STEP_S:
+                self._clock_step(wall - self._wall, self._wall, wall, line, " (this line has no monotonic time: the "
+                                                                            "checker's clock waits for the wall "
+                                                                            "clock to catch up)")
+        self._e, self._wall, self._mono = e, wall, mono
+        return e
+
+    def _clock_step(self, step: float | None, before: float, after: float, line: int, why: str) -> None:
+        """A `clock_step` note between the line before `line` (at wall time `before`) and `line` (`after`)."""
+        what = f"the wall clock stepped by {step:+.3f} s" if step is not None else "the clocks were re-anchored"
+        self._emit(F.Finding(F.CLOCK_STEP, f"{what} between two arrivals{why}; the timers run on the monotonic "
+                                           "clock: nothing is blamed on the devices",
+                             messages=(F.Ref(max(line - 1, 0), before), F.Ref(line, after)),
+                             error=False, info={"step_s": None if step is None else round(step, 3)}))
+
+    def advance_monotonic(self, mono: float) -> None:
+        """`advance()` to the monotonic time `mono` (the receiver's word: every message that arrived before it
+        is in the recording)."""
+        if self._off is not None and self._mono is not None and mono >= self._mono:
+            self.advance(mono + self._off)
+
     def advance(self, now: float) -> None:
-        """Time is now `now` (epoch seconds): hold-backs, gaps and commands whose time is up are judged."""
+        """Time is now `now` (the checker's clock: see `_when()`): hold-backs, gaps and commands whose time is up
+        are judged."""
         if self.clock is None or now > self.clock:
             self.clock = now
         timers = self._timers
@@ -244,16 +382,23 @@ class Checker:
         limit = self.command_timeout
         for table in (dev.commands, dev.unreadable):
             while table:
-                sent = next(iter(table.values())) if isinstance(table, OrderedDict) else table[0]
+                sent = next(iter(table.values())) if type(table) is dict else table[0]
                 if sent.t + limit > now:
                     nxt.append(sent.t + limit)
                     break
-                if isinstance(table, OrderedDict):
-                    cid, _ = table.popitem(last=False)
+                if type(table) is dict:
+                    cid = next(iter(table))
+                    del table[cid]
+                    if dev.expired is _NO_QUEUE:
+                        dev.expired = deque(maxlen=64)
                     dev.expired.append(cid)
                 else:
                     table.popleft()
                 self._unacked(dev, sent)
+        if dev.untracked is not None and (len(dev.commands) < self.limits.commands
+                                          and len(dev.unreadable) < self.limits.commands
+                                          or now >= dev.untracked[1].t + limit):
+            self._untracked_commands(dev)
         while dev.orphans:
             ack, t = dev.orphans[0]
             if t + self.reorder_timeout > now:
@@ -283,11 +428,20 @@ class Checker:
             else:
                 self._emit(F.Finding(F.MALFORMED, f"line {item.line}: {item.reason}", messages=(F.Ref(item.line),)))
             return
+        last = self._e, self._wall                 # (the line before this one)
+        e = self._when(item.t, item.mono, line)
+        if type(item) is RecorderMark:
+            self._tick(e)
+            self._recorder(item, e, last)
+            return
         try:
-            m = parse(item, line)
+            m = parse(item, line, e)
         except Malformed as exc:
-            self._tick(item.t)
-            self._malformed(item, line, exc)
+            self._tick(e)
+            if item.topic == BROKER_DROPPED_TOPIC:
+                self._broker_dropped(item, line)
+                return
+            self._malformed(item, line, exc, e)
             return
         self._accept(m, item.payload)
 
@@ -297,14 +451,20 @@ class Checker:
         line (a valid record whose text payload is a valid message). `lines` is brought up to date at the end."""
         line = 0
         try:
+            when = self._when
             for line, raw in lines:
                 fields = text_fields(raw)
                 if fields is not None:
-                    t, topic, retain, text = fields
+                    t, topic, retain, text, mono = fields
+                    if mono is None and t >= self._wall and self._mono is None:
+                        e = self._e = t + self._woff  # `when()`, in short: no monotonic time, no step back
+                        self._wall = t
+                    else:
+                        e = when(t, mono, line)
                     try:
-                        m = parse_payload(topic, t, retain, text, line)
+                        m = parse_payload(topic, e, retain, text, line, t)
                     except Malformed:
-                        pass  # `feed()` reports it
+                        pass  # `feed()` reports it (its `_when()` of the same line again changes nothing)
                     else:
                         self._accept(m, text)
                         continue
@@ -336,13 +496,15 @@ class Checker:
         try:
             dev = self.devices[m.device]
         except KeyError:
-            dev = self.devices[m.device] = Device(m.device)
+            dev = self._new_device(m.device, _wall(m), m.line)
+            if dev is None:
+                return
         kind, retained = m.kind, m.retained
         try:  # (an int index, not the bool: indexing a list with a bool takes the slow way)
             dev.counts[kind][1 if retained else 0] += 1
         except KeyError:  # the device's first message of this kind
             dev.counts[kind] = [0, 1] if retained else [1, 0]
-        dev.last_seen = t
+        dev.last_seen = m.wall
         seq = m.seq
         if kind == "cmd":
             if not retained:  # a retained one is the broker's replay of an old command: the node ignores it too
@@ -371,11 +533,32 @@ class Checker:
         if kind == "status":
             self._show(dev, track, m)
         else:  # `_show()`, for any other live message of the current boot
-            if kind == "state":
+            if kind == "state" and self.view:
                 dev.view = m.body
             dev.online = True
 
-    def _malformed(self, record: Record, line: int, exc: Malformed) -> None:
+    def _new_device(self, name: str, wall: float, line: int) -> Device | None:
+        """A device seen for the first time: tracked from now on, or None beyond `max_devices` (counted: the
+        first one untracked is an `untracked` note)."""
+        if len(self.devices) < self.max_devices:
+            dev = self.devices[name] = Device(name)
+            return dev
+        self.untracked_messages += 1
+        ids = self.untracked_ids
+        if name not in ids:
+            if len(ids) < UNTRACKED_IDS:
+                ids.add(name)
+                if len(ids) == 1:
+                    self._emit(F.Finding(F.UNTRACKED, f"more than {self.max_devices} devices: {name!r} and every "
+                                                      "device first seen after it are not checked (their messages "
+                                                      "are counted; see --max-devices)", messages=(F.Ref(line, wall),),
+                                         error=False, info={"what": "devices", "limit": self.max_devices,
+                                                            "first": name}))
+            else:
+                self.untracked_more = True
+        return None
+
+    def _malformed(self, record: Record, line: int, exc: Malformed, e: float) -> None:
         try:
             _, kind = split_topic(record.topic)
         except Malformed:
@@ -385,12 +568,57 @@ class Checker:
         if exc.device is not None:
             dev = self.devices.get(exc.device)
             if dev is None:
-                dev = self.devices[exc.device] = Device(exc.device)
+                dev = self._new_device(exc.device, record.t, line)
+                if dev is None:
+                    return
             dev.malformed += 1
             dev.last_seen = record.t
             self._emit(F.Finding(F.MALFORMED, f"{where}{kind}: {exc.reason}", exc.device, messages=(ref,)))
         else:
             self._emit(F.Finding(F.MALFORMED, f"{where}{exc.reason}", messages=(ref,)))
+
+    # --- the monitor's own absences, the broker's word ----------------------------------------------
+
+    def _recorder(self, mark: RecorderMark, e: float, last: tuple[float | None, float]) -> None:
+        """The recorder lost its broker (`disconnected`) or has it back (`reconnected`): what was published
+        meanwhile was never seen. `last`: the time of the line before (checker's clock, wall clock)."""
+        if mark.event == "disconnected":
+            if self._away_since is None:
+                self._away_since = (e, mark.t)
+            return
+        since = self._away_since
+        if since is None:  # back with no word of leaving (its receiver killed first?): away since the line before
+            since = (e, mark.t) if last[0] is None else (last[0], last[1])
+        self._away_since = None
+        self.away.append((since[0], e, since[1], mark.t))
+
+    def _away_during(self, start: float, end: float) -> tuple[float, float] | None:
+        """The recorder's absence (wall clock from, to) overlapping the time from `start` to `end` (checker's
+        clock), if any."""
+        for a_from, a_to, w_from, w_to in reversed(self.away):
+            if a_from <= end and a_to >= start:
+                return w_from, w_to
+        if self._away_since is not None and self._away_since[0] <= end:
+            return self._away_since[1], INF
+        return None
+
+    def _broker_dropped(self, record: Record, line: int) -> None:
+        """Mosquitto's count of messages it dropped (any client's queue full: perhaps ours)."""
+        try:
+            now = int(record.payload.decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            self._emit(F.Finding(F.MALFORMED, f"line {line}: {record.topic}: not a count",
+                                 messages=(F.Ref(line, record.t, record.topic),)))
+            return
+        before = self.broker_dropped
+        self.broker_dropped = now
+        if before is not None and now > before:
+            self._emit(F.Finding(F.BROKER_DROPPED, f"the broker says it dropped {now - before} message(s) "
+                                                   f"({record.topic} went from {before} to {now}): queues full, "
+                                                   "perhaps the monitor's own (see docs/monitor.md on sizing the "
+                                                   "broker's queue); messages lost meanwhile may be among them",
+                                 messages=(F.Ref(line, record.t, record.topic),), error=False, count=now - before,
+                                 info={"before": before, "after": now}))
 
     # --- boots and sessions ------------------------------------------------------------------------
 
@@ -399,14 +627,14 @@ class Checker:
         track = dev.tracks.get(m.boot)  # type: ignore[arg-type]
         if track is not None:
             return track
-        if any(b.boot == m.boot for b in dev.old_boots):
+        if dev.old_boots is not None and any(b.boot == m.boot for b in dev.old_boots):
             return None
         track = Track(m.boot, m.line, self._init)  # type: ignore[arg-type]
         previous = dev.current
         dev.tracks[m.boot] = track  # type: ignore[index]
         dev.current = track
         if len(dev.tracks) > self.limits.boots:
-            _, old = dev.tracks.popitem(last=False)
+            old = dev.tracks.pop(next(iter(dev.tracks)))
             self._close_track(dev, old)
         if previous is not None:
             gone = " after its Last Will" if previous.will_sess is not None else ""
@@ -419,6 +647,8 @@ class Checker:
         if track.pending:
             self._release(dev, track)
             self._drain(dev, track, float("inf"), "its boot was retired from the monitor's table")
+        if dev.old_boots is None:
+            dev.old_boots = deque()
         dev.old_boots.append(track.summary())
         while len(dev.old_boots) > self.limits.boot_summaries:
             dev.old_boots.popleft()
@@ -504,6 +734,8 @@ class Checker:
             self._show(dev, track, m)
         if not track.pending:
             track.gap_t = m.t
+        if track.pending is _NONE:
+            track.pending = {}
         track.pending[seq] = m
         if track.start is None:
             if seq == 1 or (track.baseline_seq is not None and seq == track.baseline_seq + 1):
@@ -583,6 +815,7 @@ class Checker:
             if now < track.gap_t + self.reorder_timeout:
                 return
             self._lose_gap(dev, track, why)
+        track.pending = _NONE  # (an emptied dict keeps the room it grew to)
 
     def _lose_gap(self, dev: Device, track: Track, why: str | None) -> None:
         """Call the gap at `next` lost (everything up to the lowest waiting `seq`)."""
@@ -593,13 +826,23 @@ class Checker:
         seqs = tuple(range(lo, min(hi, lo + F.SEQS_LISTED - 1) + 1))
         span = f"seq {lo}" if count == 1 else f"seq {lo}..{hi} ({count} messages)"
         waited = (self.clock or after.t) - track.gap_t
-        reason = f": {why}" if why else f" within {self.reorder_timeout:g} s"
         dev.lost += count
-        self._found(F.LOST, f"{span} never received{reason}", dev, track, _ref(track.last), _ref(after),
-                    seqs=seqs, count=count, info={"waited_s": round(max(waited, 0.0), 3)})
+        away = self._away_during(track.last.t if track.last is not None else track.gap_t, after.t) \
+            if self.away or self._away_since is not None else None
+        if away is not None:  # the monitor itself was not listening: no word on the device or its broker
+            when = f"since {clock_span(away[0], away[0])[3:]}" if away[1] == INF else clock_span(*away)
+            self._found(F.UNSEEN, f"{span} not seen while the monitor was away (disconnected from its broker "
+                                  f"{when})", dev, track, _ref(track.last),
+                        _ref(after), seqs=seqs, count=count, error=False,
+                        info={"waited_s": round(max(waited, 0.0), 3), "away_from": away[0],
+                              "away_to": None if away[1] == INF else away[1]})
+        else:
+            reason = f": {why}" if why else f" within {self.reorder_timeout:g} s"
+            self._found(F.LOST, f"{span} never received{reason}", dev, track, _ref(track.last), _ref(after),
+                        seqs=seqs, count=count, info={"waited_s": round(max(waited, 0.0), 3)})
         track.lost.append([lo, hi])
         if len(track.lost) > self.limits.lost_ranges:
-            track.floor = max(track.floor, track.lost.popleft()[1] + 1)
+            track.floor = max(track.floor, track.lost.pop(0)[1] + 1)
         track.state, _ = self.model.step(track.state, Mark("gap", count))
         track.next = hi + 1
         pending = track.pending
@@ -616,7 +859,7 @@ class Checker:
         seq: int = m.seq  # type: ignore[assignment]
         sess: int = m.sess  # type: ignore[assignment]
         kind = m.kind
-        track.ring[seq % _RING] = (seq, m.line, m.t, kind, m.ver, sess)
+        track.ring[seq % _RING] = (seq, m.line, m.wall, kind, m.ver, sess)  # (`wall`: set by `parse()`, and below)
         if sess < track.sess_delivered:
             self._found(F.INCONSISTENT, f"seq {seq} carries session {sess}, but an earlier seq already "
                                         f"carried session {track.sess_delivered}: sessions only rise",
@@ -639,6 +882,8 @@ class Checker:
         track.last = m
         if is_snapshot:
             track.last_snap = m
+            if not self.view:
+                m.body = None  # read: only its envelope is kept, as a witness (the largest body there is)
 
     def _problems(self, dev: Device, track: Track, m: Message, problems: Iterable[Any]) -> None:
         ref = _ref(m)
@@ -668,18 +913,45 @@ class Checker:
                 self._matched(dev, sent, ack)
                 return
         if cid is None:
+            if dev.unreadable is _NO_QUEUE:
+                dev.unreadable = deque()
             dev.unreadable.append(sent)
             if len(dev.unreadable) > self.limits.commands:
-                dev.unreadable.popleft()
-                dev.evicted += 1
+                self._forget(dev, dev.unreadable.popleft())
         else:
-            if cid in dev.commands:
+            if dev.commands is _NONE:
+                dev.commands = {}
+            elif cid in dev.commands:
                 del dev.commands[cid]  # the id used again: the newer command is the one acked next
             dev.commands[cid] = sent
             if len(dev.commands) > self.limits.commands:
-                dev.commands.popitem(last=False)
-                dev.evicted += 1
+                self._forget(dev, dev.commands.pop(next(iter(dev.commands))))
         self._schedule(dev, m.t + self.command_timeout)
+
+    def _forget(self, dev: Device, sent: _Sent) -> None:
+        """More commands wait than `Limits.commands`: the oldest, `sent`, is no longer tracked (said by an
+        `untracked` note, one for each run of them); an ack that may be its is not called inconsistent."""
+        dev.evicted += 1
+        if dev.untracked is None:
+            dev.untracked = [1, sent, sent]
+        else:
+            dev.untracked[0] += 1
+            dev.untracked[2] = sent
+        until = sent.t + self.command_timeout + self.reorder_timeout
+        if until > dev.forgot_until:
+            dev.forgot_until = until
+
+    def _untracked_commands(self, dev: Device) -> None:
+        """Say which commands are no longer tracked (a run of them, ended)."""
+        n, first, last = dev.untracked  # type: ignore[misc]
+        dev.untracked = None
+        span = clock_span(_wall(first.message), _wall(last.message))
+        self._found(F.UNTRACKED, f"{n} command(s) sent {span} are not checked: more than {self.limits.commands} "
+                                 "waited for an ack at once, so the oldest were no longer tracked (neither "
+                                 "called unacked, nor their acks matched)", dev, dev.current,
+                    _ref(first.message), _ref(last.message) if last is not first else None, error=False, count=n,
+                    info={"what": "commands", "limit": self.limits.commands,
+                          "from": _wall(first.message), "to": _wall(last.message)})
 
     def _match_ack(self, dev: Device, m: Message) -> Message:
         body = m.body
@@ -694,6 +966,8 @@ class Checker:
             if isinstance(cid, str) and cid in dev.expired:
                 dev.late_acks += 1
             elif cid is None or isinstance(cid, str):
+                if dev.orphans is _NO_QUEUE:
+                    dev.orphans = deque()
                 dev.orphans.append((m, m.t))
                 if len(dev.orphans) > self.limits.commands:
                     self._orphan(dev, dev.orphans.popleft()[0])
@@ -708,17 +982,21 @@ class Checker:
             dev.acked_ok += 1
         else:
             dev.rejected += 1
+        if dev.rtts is _NO_QUEUE:
+            dev.rtts = deque()
         dev.rtts.append(rtt)
         if len(dev.rtts) > self.limits.rtts:
             dev.rtts.popleft()
         if dev.rtt_max is None or rtt > dev.rtt_max:
             dev.rtt_max = rtt
         key = sent.command.id if sent.command.id is not None else "null"
+        if dev.rtt_of is _NONE:
+            dev.rtt_of = {}
         dev.rtt_of[key] = rtt
         if len(dev.rtt_of) > 64:
-            dev.rtt_of.popitem(last=False)
+            del dev.rtt_of[next(iter(dev.rtt_of))]
         return Message(ack.device, ack.kind, ack.t, ack.retained, body, ack.boot, ack.sess, ack.seq, ack.ver, ack.line,
-                       sent.command)  # `replace(ack, command=...)`, built directly (every ack)
+                       sent.command, ack.wall)  # `replace(ack, command=...)`, built directly (every ack)
 
     def _unacked(self, dev: Device, sent: _Sent) -> None:
         dev.unacked += 1
@@ -734,6 +1012,9 @@ class Checker:
     def _orphan(self, dev: Device, ack: Message) -> None:
         if self.started is not None and ack.t - self.started <= self.command_timeout:
             return  # the command may have gone out before the monitor started listening
+        if ack.t <= dev.forgot_until:
+            dev.unmatched += 1  # it may answer a command no longer tracked (said by an `untracked` note)
+            return
         cid = ack.body.get("id")
         self._found(F.INCONSISTENT, f"ack seq {ack.seq} answers command {cid!r}, which never appeared on "
                                     f"pico/{dev.name}/cmd", dev, dev.tracks.get(ack.boot),  # type: ignore[arg-type]
@@ -748,7 +1029,8 @@ class Checker:
         body = m.body
         kind = m.kind
         if kind == "state":
-            dev.view = body
+            if self.view:
+                dev.view = body
         elif kind == "status":
             dev.online = body.get("online") is True
             if isinstance(body.get("fw"), str):
@@ -767,16 +1049,18 @@ class Checker:
                 self._drain(dev, track, float("inf"), "the stream ended first")
             while dev.orphans:
                 self._orphan(dev, dev.orphans.popleft()[0])
+            if dev.untracked is not None:
+                self._untracked_commands(dev)
 
     def summaries(self, dev: Device) -> tuple[F.BootSummary, ...]:
-        return (*dev.old_boots, *(t.summary() for t in dev.tracks.values()))
+        return (*(dev.old_boots or ()), *(t.summary() for t in dev.tracks.values()))
 
     def command_summary(self, dev: Device) -> F.CommandSummary:
         rtts = sorted(dev.rtts)
         median = rtts[len(rtts) // 2] if rtts else None
         waiting = len(dev.commands) + len(dev.unreadable)
         return F.CommandSummary(dev.sent, dev.acked_ok, dev.rejected, dev.unacked, waiting, dev.late_acks,
-                                dev.rtt_max, median)
+                                dev.rtt_max, median, dev.evicted, dev.unmatched)
 
     def result(self, kept: dict[str | None, list[F.Finding]]) -> F.Result:
         """The whole check so far, with the findings `kept` (per device; None: belonging to none)."""
@@ -789,7 +1073,9 @@ class Checker:
                 tally={k: (v[0], v[1]) for k, v in dev.tally.items()}, commands=self.command_summary(dev),
                 snapshots_checked=dev.snapshots_checked, snapshots=dev.snapshots, online=dev.online))
         return F.Result(lines=self.lines, devices=tuple(reports), findings=tuple(kept.get(None, ())), torn=self.torn,
-                        reorder_timeout=self.reorder_timeout, command_timeout=self.command_timeout)
+                        reorder_timeout=self.reorder_timeout, command_timeout=self.command_timeout,
+                        max_devices=self.max_devices, untracked_devices=len(self.untracked_ids),
+                        untracked_messages=self.untracked_messages)
 
 
 class Keeper:
@@ -808,12 +1094,12 @@ class Keeper:
 
 def check(items: Iterable[Record | BadLine], model: Any | ModuleType = default_model, *,
           reorder_timeout: float = REORDER_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
-          keep: int = 1000, limits: Limits = Limits()) -> F.Result:
+          keep: int = 1000, limits: Limits = Limits(), max_devices: int = MAX_DEVICES) -> F.Result:
     """Check a whole recording: item N is line N (as `monitor.recording.read()` returns them). A recording
     file from `monitor.recording.iter_items()`, untouched, is read line by line (`Checker.feed_lines()`)."""
     keeper = Keeper(keep)
     checker = Checker(model, reorder_timeout=reorder_timeout, command_timeout=command_timeout,
-                      on_finding=keeper, limits=limits)
+                      on_finding=keeper, limits=limits, max_devices=max_devices, view=False)
     if isinstance(items, Items) and items.fresh:  # a recording file: its lines go in undecoded
         checker.feed_lines(items.lines())
     else:

@@ -23,6 +23,7 @@ from monitor.findings import Finding
 from monitor.live import Session, tally_text
 from monitor.mqtt import DEFAULT_BROKER, parse_broker
 from monitor.record import Record
+from monitor.text import printable, printable_json
 
 T = TypeVar("T")
 
@@ -31,8 +32,8 @@ TURN_S = 0.1
 
 
 def say(message: str) -> None:
-    """One `monitor: ...` line on stderr."""
-    print(f"monitor: {message}", file=sys.stderr, flush=True)
+    """One `monitor: ...` line on stderr (`printable()`: messages quote what nodes and brokers sent)."""
+    print(f"monitor: {printable(message)}", file=sys.stderr, flush=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +94,8 @@ def _timeouts(p: argparse.ArgumentParser) -> None:
                    help=f"how long a seq gap stays open before it is lost (default {checker.REORDER_TIMEOUT:g})")
     p.add_argument("--command-timeout", type=_seconds, default=checker.COMMAND_TIMEOUT, metavar="S",
                    help=f"how long a command may wait for its ack (default {checker.COMMAND_TIMEOUT:g})")
+    p.add_argument("--max-devices", type=_count, default=checker.MAX_DEVICES, metavar="N",
+                   help=f"devices tracked at most; more are counted, not checked (default {checker.MAX_DEVICES})")
 
 
 def _listening(p: argparse.ArgumentParser) -> None:
@@ -181,7 +184,8 @@ def _live(args: argparse.Namespace, *, on_record: Callable[[Record], None] | Non
     session = Session(path, args.broker, session=args.session, duration=args.duration,
                       reconnect_for=args.reconnect_for, reorder_timeout=args.reorder_timeout,
                       command_timeout=args.command_timeout, on_record=on_record, on_finding=on_finding,
-                      on_subscribed=on_subscribed, notice=say)
+                      on_subscribed=on_subscribed, notice=say, max_devices=args.max_devices,
+                      view=args.command == "watch")
     return session, path.exists()
 
 
@@ -265,12 +269,14 @@ def do_fleet(args: argparse.Namespace) -> int:
 def do_check(args: argparse.Namespace) -> int:
     try:
         result = checker.check(recording.iter_items(args.file), reorder_timeout=args.reorder_timeout,
-                               command_timeout=args.command_timeout, keep=args.keep)
+                               command_timeout=args.command_timeout, keep=args.keep, max_devices=args.max_devices)
     except RecordingError as exc:
         raise UsageError(str(exc)) from None
     render = report.json_text if args.json else report.text
     sys.stdout.write(render(result, args.file))
-    return 0 if result.ok else 1
+    if recording.disk_full(args.file):
+        say(f"note: the disk holding {args.file} is full: its recorder may have stopped there")
+    return 0 if report.trusted(result) else 1  # (no device messages at all: nothing to trust)
 
 
 def do_send(args: argparse.Namespace) -> int:
@@ -293,7 +299,7 @@ def do_send(args: argparse.Namespace) -> int:
     except (BrokerError, AckTimeout) as exc:
         say(str(exc))
         return 2
-    print(json.dumps(ack.payload), flush=True)
+    print(printable_json(json.dumps(ack.payload)), flush=True)
     say(f"ack from {args.device} in {ack.rtt_ms:.1f} ms")
     if not ack.ok:
         say(f"rejected: {ack.error}")

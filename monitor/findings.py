@@ -14,6 +14,10 @@ The vocabulary (docs/monitor.md, "Findings"):
 | `inconsistent` | yes: a message contradicts the model |
 | `unacked` | yes: a command got no ack within the command timeout |
 | `malformed` | yes: not a message of the contract (or not a recording line) |
+| `unseen` | no: messages missing while the monitor itself was away from the broker (its recording says so) |
+| `clock_step` | no: the wall clock stepped (the timers run on the monotonic clock: nothing is blamed on it) |
+| `untracked` | no: a limit of the monitor was reached; says what is no longer checked (commands, devices) |
+| `broker_dropped` | no: the broker says it dropped messages (Mosquitto's `$SYS` counter rose) |
 """
 
 from __future__ import annotations
@@ -31,10 +35,15 @@ DROPPED_ON_DEVICE = "dropped_on_device"
 INCONSISTENT = "inconsistent"
 UNACKED = "unacked"
 MALFORMED = "malformed"
+UNSEEN = "unseen"
+CLOCK_STEP = "clock_step"
+UNTRACKED = "untracked"
+BROKER_DROPPED = "broker_dropped"
 
-KINDS = (LOST, DUPLICATE, REORDERED, REBOOT, RECONNECT, DROPPED_ON_DEVICE, INCONSISTENT, UNACKED, MALFORMED)
-NOTES = (REBOOT, RECONNECT)
-"""Kinds that are never errors (information about the device's life)."""
+KINDS = (LOST, DUPLICATE, REORDERED, REBOOT, RECONNECT, DROPPED_ON_DEVICE, INCONSISTENT, UNACKED, MALFORMED,
+         UNSEEN, CLOCK_STEP, UNTRACKED, BROKER_DROPPED)
+NOTES = (REBOOT, RECONNECT, UNSEEN, CLOCK_STEP, UNTRACKED, BROKER_DROPPED)
+"""Kinds that are never errors (information about the device's life, and about the monitor's own)."""
 
 SEQS_LISTED = 1000
 """A `lost` finding lists at most this many missing numbers; `count` says how many there are."""
@@ -133,6 +142,10 @@ class CommandSummary:
     late_acks: int = 0
     rtt_ms_max: float | None = None
     rtt_ms_median: float | None = None
+    untracked: int = 0
+    """Commands the monitor stopped tracking (more waited at once than `Limits.commands`): not checked."""
+    unmatched_acks: int = 0
+    """Acks for no command tracked, while some were untracked: perhaps theirs, so not called inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,11 @@ class Result:
     """The last line was cut short (a recorder killed mid-write): ignored, and said so."""
     reorder_timeout: float = 0.0
     command_timeout: float = 0.0
+    max_devices: int = 0
+    untracked_devices: int = 0
+    """Device ids seen beyond `max_devices` (counted up to a bound: see the checker): not checked."""
+    untracked_messages: int = 0
+    """Their messages (counted, not checked)."""
 
     def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for d in self.devices for f in d.findings)]

@@ -26,7 +26,7 @@ from typing import Any
 
 from monitor import findings as F
 from monitor import receiver
-from monitor.checker import COMMAND_TIMEOUT, REORDER_TIMEOUT, Checker, Device
+from monitor.checker import COMMAND_TIMEOUT, MAX_DEVICES, REORDER_TIMEOUT, Checker, Device
 from monitor.errors import MonitorError, RecordingError
 from monitor.follow import Follower
 from monitor.record import Record
@@ -45,7 +45,8 @@ class Session:
                  reconnect_for: float = 10.0, reorder_timeout: float = REORDER_TIMEOUT,
                  command_timeout: float = COMMAND_TIMEOUT, on_record: Callable[[Record], None] | None = None,
                  on_finding: Callable[[F.Finding], None] | None = None,
-                 on_subscribed: Callable[[], None] | None = None, notice: Callable[[str], None] | None = None) -> None:
+                 on_subscribed: Callable[[], None] | None = None, notice: Callable[[str], None] | None = None,
+                 max_devices: int = MAX_DEVICES, view: bool = False) -> None:
         self.path = path
         self.config: dict[str, Any] = {"out": str(path), "broker": broker, "session": session,
                                        "duration": duration, "reconnect_for": reconnect_for}
@@ -55,7 +56,7 @@ class Session:
         self._on_subscribed = on_subscribed
         self._notice = notice or (lambda text: None)
         self.checker = Checker(reorder_timeout=reorder_timeout, command_timeout=command_timeout,
-                               on_finding=self._found)
+                               on_finding=self._found, max_devices=max_devices, view=view)
         self.count = 0
         """Messages the receiver recorded so far (as it said)."""
         self.lag = 0.0
@@ -164,9 +165,9 @@ class Session:
 
     def _event(self, event: dict[str, Any]) -> None:
         if "flushed" in event:
-            self.count = event["flushed"]
+            self.count = event.get("messages", event["flushed"])
             self._take_lines(event["flushed"])
-            self.checker.advance(event["upto"])
+            self.checker.advance_monotonic(event["upto"])  # the receiver's monotonic clock
         elif "opened" in event:
             self._first_line = event["opened"]["line"]
             self._follower = Follower(self.path, event["opened"]["offset"], self._first_line)
@@ -197,6 +198,8 @@ class Session:
             return
         self._take_lines(None)
         rest = follower.rest()
+        if rest and _size(self.path) < follower.offset:
+            rest = b""  # a line written in part on a full disk, which the receiver cut off the file again
         if rest:  # the receiver died in the middle of a line
             self._feed(rest, follower.line)
         follower.close()
@@ -222,14 +225,14 @@ class Session:
                     number += 1
             arrived = _arrival(lines[0])
             if arrived is not None:  # the first of these waited longest: a bound for all of them
-                self.lag = max(self.lag, time.time() - arrived)
+                self.lag = max(self.lag, time.monotonic() - arrived)
             if upto is not None and follower.line - self._first_line >= upto:
                 return
 
     def _feed(self, line: bytes, number: int) -> None:
         item = decode_item(number, line)  # without its newline, a line is torn (what a killed receiver leaves)
         self.checker.feed(item, number)
-        if self._on_record is not None and type(item) is Record:
+        if self._on_record is not None and type(item) is Record and not item.topic.startswith("$SYS/"):
             self._on_record(item)
 
     def _found(self, finding: F.Finding) -> None:
@@ -254,13 +257,21 @@ class Session:
         return total
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _arrival(line: bytes) -> float | None:
-    """When the message on a recording line arrived (None for a line that is not a record)."""
+    """When the message on a recording line arrived, on the monotonic clock (None for a line that is not a
+    record, or has no monotonic time)."""
     fields = text_fields(line)
     if fields is not None:
-        return fields[0]
+        return fields[4]
     item = decode_item(0, line)
-    return item.t if type(item) is Record else None
+    return item.mono if type(item) is Record else None
 
 
 def tally_text(tally: dict[str, list[int]]) -> str:

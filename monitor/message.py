@@ -63,7 +63,8 @@ class Message:
     `seq` is None only for a Last Will (`status` with `online: false` and no `seq`/`ts`) and for `cmd`
     messages; `boot` and `sess` are None only for `cmd`. `body` is the whole JSON object (None for
     `cmd`: the model reads commands from the raw bytes). `line` is the position in the recording (1-based, 0 when
-    unknown).
+    unknown). `t` is the arrival on the checker's clock (monotonic: what its timers run on), `wall` the
+    arrival by the wall clock (epoch seconds: what evidence shows; None: the same as `t`).
     """
 
     device: str
@@ -78,6 +79,7 @@ class Message:
     line: int = 0
     command: Any = None
     """For an `ack`: the command it answers (`monitor.model.Command`), attached by the checker."""
+    wall: float | None = None
 
     @property
     def is_will(self) -> bool:
@@ -144,18 +146,21 @@ def _body_orjson_refused(payload: bytes, device: str) -> Any:
     raise Malformed("payload is not JSON", device) from None
 
 
-def parse(record: Record, line: int = 0) -> Message:
-    """The `Message` in `record`; `Malformed` when it is not one."""
-    return parse_payload(record.topic, record.t, record.retain, record.payload, line)
+def parse(record: Record, line: int = 0, t: float | None = None) -> Message:
+    """The `Message` in `record` (`t`: its arrival on the checker's clock, if not `record.t`); `Malformed`
+    when it is not one."""
+    return parse_payload(record.topic, record.t if t is None else t, record.retain, record.payload, line, record.t)
 
 
-def parse_payload(topic: str, t: float, retained: bool, payload: bytes | str, line: int = 0) -> Message:
-    """`parse()` of a record given by its fields. `payload` may also be the text the bytes decode to (a
+def parse_payload(topic: str, t: float, retained: bool, payload: bytes | str, line: int = 0,
+                  wall: float | None = None) -> Message:
+    """`parse()` of a record given by its fields (`t` on the checker's clock, `wall` by the wall clock when it
+    differs). `payload` may also be the text the bytes decode to (a
     recording's line holds it so): orjson reads that as it is, with no encoding to bytes. The text must be
     valid Unicode (no lone surrogates: no string orjson decodes has one); its UTF-8 bytes are the payload."""
     device, kind = _topics.get(topic) or _remember_topic(topic)
     if kind == "cmd":  # published by a laptop: no envelope; the model reads it (`model.parse_command`)
-        return Message(device, kind, t, retained, None, line=line)
+        return Message(device, kind, t, retained, None, line=line, wall=t if wall is None else wall)
     if len(payload) > _SURELY_SMALL:
         size = len(payload) if type(payload) is bytes else len(payload.encode("utf-8"))
         if size > MAX_PAYLOAD:
@@ -182,7 +187,8 @@ def parse_payload(topic: str, t: float, retained: bool, payload: bytes | str, li
         raise Malformed('"sess" must be an integer >= 1', device)
     if seq is None and kind == "status" and body.get("online") is False and "seq" not in body \
             and "ts" not in body:
-        return Message(device, kind, t, retained, body, boot, sess, None, None, line)  # a Last Will
+        return Message(device, kind, t, retained, body, boot, sess, None, None, line,
+                       wall=t if wall is None else wall)  # a Last Will
     if type(seq) is not int or seq < 1:
         raise Malformed('"seq" must be an integer >= 1', device)
     if type(ts) is not int or ts < 0:
@@ -196,7 +202,7 @@ def parse_payload(topic: str, t: float, retained: bool, payload: bytes | str, li
     m.device, m.kind, m.t = device, kind, t
     m.retained, m.body, m.boot = retained, body, boot
     m.sess, m.seq, m.ver = sess, seq, ver
-    m.line, m.command = line, None
+    m.line, m.command, m.wall = line, None, t if wall is None else wall
     return m
 
 

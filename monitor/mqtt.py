@@ -62,7 +62,7 @@ def _to_record(message: mqtt.MQTTMessage) -> Record:
     except UnicodeDecodeError:
         topic = bytes(getattr(message, "_topic", b"")).decode("utf-8", "replace")
     return Record(t=time.time(), topic=topic, qos=int(message.qos), retain=bool(message.retain),
-                  payload=bytes(message.payload))
+                  payload=bytes(message.payload), mono=time.monotonic())
 
 
 class Link:

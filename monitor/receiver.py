@@ -10,14 +10,22 @@ and tells its parent what happens in JSON lines on stdout, its events, in this o
                                           at byte B
     {"subscribed": true}                  the broker acknowledged the subscription
     {"notice": TEXT}                      the connection was lost, or is back
-    {"flushed": N, "upto": T}             N lines are in the file, and so is every message that arrived
-                                          (epoch seconds) before T; sent after each write, and every
-                                          `HEARTBEAT_S` when nothing arrives
+    {"flushed": N, "messages": M, "upto": T}
+                                          N lines are in the file (M messages, and the receiver's own
+                                          marks), and so is every message that arrived before T, on the
+                                          monotonic clock (`time.monotonic()`, what the recording's `m`
+                                          is: a step of the wall clock moves nothing); sent after each
+                                          write, and every `HEARTBEAT_S` when nothing arrives
     {"ended": HOW, "count": N}            the last event: HOW is "stopped" or "time is up"
     {"failed": TEXT, "count": N}          the last event after an error (exit status 1)
 
 It stops when its stdin is closed (its parent asked for that, or died) and on SIGTERM; it ignores SIGINT,
 which a Ctrl-C sends to the parent's whole process group: the parent decides when to stop.
+
+The receiver, being the process that writes, holds the recording's lock (`Writer`) from before it
+subscribes until its last write: a second recorder on the same file fails before it connects (a
+`failed` event), and the lock cannot outlive the writes, nor end before them, however either process
+ends. After a failed write (a full disk) its counts are those of the records in the file.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from types import FrameType
 from typing import Any
 
 from monitor.errors import MonitorError, RecordingError
-from monitor.recording import Writer
+from monitor.recording import Mark, Writer
 from monitor.subscriber import Subscriber
 
 HEARTBEAT_S = 0.1
@@ -106,18 +114,24 @@ class Receiver:
         """Between turns: write out what is due, tell the parent; when to come back at the latest."""
         writer = self.writer
         assert writer is not None
-        upto = time.time()  # every message so far arrived (was stamped) before this, on this thread
+        upto = time.monotonic()  # every message so far arrived (was stamped) before this, on this thread
         writer.flush_due(now)
         if writer.flush_at is not None:
             return writer.flush_at  # lines wait: nothing to say until they are in the file
-        if writer.count == self._told and now < self._beat_at:
+        lines = writer.count + writer.marks
+        if lines == self._told and now < self._beat_at:
             self.events.retry()
             return self._beat_at
         # lines written (when due, or by the writer itself: a full batch), or a heartbeat
         self._beat_at = now + HEARTBEAT_S
-        self._told = writer.count
-        self.events.send({"flushed": writer.count, "upto": upto}, droppable=True)
+        self._told = lines
+        self.events.send({"flushed": lines, "messages": writer.count, "upto": upto}, droppable=True)
         return self._beat_at
+
+    def _mark(self, event: str, reason: str) -> None:
+        """The recorder's own absence, written in the recording (a `Mark` line: docs/monitor.md)."""
+        assert self.writer is not None
+        self.writer.mark(Mark(time.time(), event, time.monotonic(), reason))
 
     def run(self) -> int:
         config = self.config
@@ -130,7 +144,7 @@ class Receiver:
         self.events.send({"opened": {"offset": writer.offset, "line": writer.first_line}})
         self.subscriber = Subscriber(config["broker"], writer.write, reconnect_for=config["reconnect_for"],
                                      notice=lambda text: self.events.send({"notice": text}),
-                                     session=config.get("session"), tick=self._tick)
+                                     session=config.get("session"), tick=self._tick, mark=self._mark)
         if self._stop:
             self.subscriber.stop()
         try:
@@ -144,7 +158,8 @@ class Receiver:
                 pass  # the first failure is the one to report
             self.events.last({"failed": str(exc), "count": writer.count})
             return 1
-        self.events.send({"flushed": writer.count, "upto": time.time()})
+        self.events.send({"flushed": writer.count + writer.marks, "messages": writer.count,
+                          "upto": time.monotonic()})
         self.events.last({"ended": ended, "count": writer.count})
         return 0
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 class Record:
     """One MQTT message as the monitor received it.
 
-    `t` is the arrival time (epoch seconds), `retain` the flag the broker delivered it with (set only for
+    `t` is the arrival time (epoch seconds), `mono` the same instant on the monotonic clock
+    (`time.monotonic()`: the checker's timers run on it; None in old recordings), `retain` the flag the broker delivered it with (set only for
     retained messages replayed on subscribe), `payload` the raw bytes. Treat it as immutable (it is not
     frozen only because a frozen dataclass costs microseconds to build, on every message).
     """
@@ -23,3 +24,4 @@ class Record:
     qos: int
     retain: bool
     payload: bytes
+    mono: float | None = None

@@ -1,7 +1,10 @@
 """The recording file: JSON Lines, one received message per line, append-only.
 
-Each line is one object: `{"t": <arrival, epoch seconds>, "topic": "...", "qos": 1, "retain": false,
-"payload": "<UTF-8 text>"}`, with `"payload_b64"` instead of `"payload"` when the bytes are not UTF-8.
+Each line is one object: `{"t": <arrival, epoch seconds>, "m": <arrival, monotonic seconds>, "topic": "...",
+"qos": 1, "retain": false, "payload": "<UTF-8 text>"}`, with `"payload_b64"` instead of `"payload"` when the
+bytes are not UTF-8 (`"m"` is missing in recordings made before it was added: the wall time stands in).
+A line with `"monitor"` instead of `"topic"` is a mark of the recorder's own (`Mark`): it lost its broker
+connection (`disconnected`, with a `reason`) or has it back (`reconnected`).
 This module owns that format: `Writer` appends lines to an `O_APPEND` file, handing them to the kernel
 at most `FLUSH_S` seconds after they were written (one `write(2)` per batch instead of per line), so a
 recorder killed with SIGKILL loses at most its last few milliseconds of messages, and the file holds only
@@ -13,9 +16,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
+import fcntl
 import json
 import math
 import os
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +46,47 @@ class BadLine:
     torn: bool = False
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A line the recorder writes about itself (`"monitor": event`): `disconnected` (from its broker,
+    `reason` says why) or `reconnected` (and subscribed again). Messages published while it was away were
+    never seen: the checker tells them apart from messages lost between a device and the broker."""
+
+    t: float
+    event: str
+    mono: float | None = None
+    reason: str = ""
+
+
+MARK_EVENTS = ("disconnected", "reconnected")
+
+
+def encode_mark(mark: Mark) -> bytes:
+    """One recording line (with its newline) for `mark`."""
+    obj: dict[str, object] = {"t": mark.t, "m": mark.mono, "monitor": mark.event}
+    if mark.reason:
+        obj["reason"] = mark.reason
+    return orjson.dumps(obj) + b"\n"
+
+
+def _decode_mark(obj: dict[str, object]) -> Mark:
+    t, mono, event, reason = obj.get("t"), obj.get("m"), obj.get("monitor"), obj.get("reason", "")
+    if type(t) is not float and type(t) is not int or not _finite(t):
+        raise ValueError('"t" must be a number (epoch seconds)')
+    if mono is not None and (type(mono) is not float and type(mono) is not int or not _finite(mono)):
+        raise ValueError('"m" must be a number (monotonic seconds)')
+    if event not in MARK_EVENTS:
+        raise ValueError(f'"monitor" must be one of: {", ".join(MARK_EVENTS)}')
+    if type(reason) is not str:
+        raise ValueError('"reason" must be a string')
+    return Mark(float(t), event, None if mono is None else float(mono), reason)  # type: ignore[arg-type]
+
+
 def encode(record: Record) -> bytes:
     """One recording line (with its newline) for `record`."""
     obj: dict[str, object] = {"t": record.t, "topic": record.topic, "qos": record.qos, "retain": record.retain}
+    if record.mono is not None:
+        obj["m"] = record.mono
     try:
         obj["payload"] = record.payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -75,9 +119,9 @@ def _finite(t: float | int) -> bool:
         return False
 
 
-def decode(line: bytes) -> Record:
-    """The `Record` one recording line holds (its newline may be included); `ValueError` with a short
-    reason when it holds none."""
+def decode(line: bytes) -> Record | Mark:
+    """The `Record` (or the recorder's `Mark`) one recording line holds (its newline may be included);
+    `ValueError` with a short reason when it holds none."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -85,9 +129,15 @@ def decode(line: bytes) -> Record:
     if type(obj) is not dict:
         raise ValueError("not a JSON object")
     get = obj.get
+    if "monitor" in obj and "topic" not in obj:
+        return _decode_mark(obj)
     t = get("t")
     if type(t) is not float and type(t) is not int or not _finite(t):
         raise ValueError('"t" must be a number (epoch seconds)')
+    mono = get("m")
+    if mono is not None and (type(mono) is not float and type(mono) is not int or not _finite(mono)):
+        raise ValueError('"m" must be a number (monotonic seconds)')
+    mono = None if mono is None else float(mono)
     topic = get("topic")
     if type(topic) is not str or not topic:
         raise ValueError('"topic" must be a non-empty string')
@@ -101,7 +151,7 @@ def decode(line: bytes) -> Record:
     if text is not None and "payload_b64" not in obj:
         if type(text) is not str:
             raise ValueError('"payload" must be a string')
-        return Record(float(t), topic, qos, retain, text.encode("utf-8"))
+        return Record(float(t), topic, qos, retain, text.encode("utf-8"), mono)
     if ("payload" in obj) == ("payload_b64" in obj):
         raise ValueError('exactly one of "payload" and "payload_b64" is needed')
     if "payload" in obj:
@@ -112,10 +162,10 @@ def decode(line: bytes) -> Record:
         payload = base64.b64decode(obj["payload_b64"], validate=True)
     except (binascii.Error, ValueError):
         raise ValueError('"payload_b64" is not valid base64') from None
-    return Record(float(t), topic, qos, retain, payload)
+    return Record(float(t), topic, qos, retain, payload, mono)
 
 
-def decode_item(number: int, line: bytes) -> Record | BadLine:
+def decode_item(number: int, line: bytes) -> Record | Mark | BadLine:
     """Line `number` of a recording: its `Record`, or a `BadLine` saying why it holds none (torn when it
     lacks its newline: only the last line can)."""
     try:
@@ -124,9 +174,9 @@ def decode_item(number: int, line: bytes) -> Record | BadLine:
         return BadLine(line=number, reason=str(exc), torn=not line.endswith(b"\n"))
 
 
-def text_fields(line: bytes) -> tuple[float, str, bool, str] | None:
-    """`(t, topic, retain, text)` of a recording line holding a valid record with a text payload, the
-    common case (`decode(line)` is then `Record(t, topic, qos, retain, text.encode())`), checked in one go
+def text_fields(line: bytes) -> tuple[float, str, bool, str, float | None] | None:
+    """`(t, topic, retain, text, mono)` of a recording line holding a valid record with a text payload, the
+    common case (`decode(line)` is then `Record(t, topic, qos, retain, text.encode(), mono)`), checked in one go
     and without building the `Record`; None for any other line, and for one orjson cannot read (`decode()`
     says what those hold)."""
     try:
@@ -140,14 +190,20 @@ def text_fields(line: bytes) -> tuple[float, str, bool, str] | None:
         return None
     if type(text) is str and type(topic) is str and topic and type(qos) is int and qos in (0, 1, 2) \
             and (retain is True or retain is False) and "payload_b64" not in obj:
+        mono = obj.get("m")
+        if mono is not None:
+            if type(mono) is int:
+                mono = float(mono)
+            elif type(mono) is not float or not math.isfinite(mono):
+                return None  # `decode()` says what is wrong with it
         if type(t) is float and math.isfinite(t):
-            return t, topic, retain, text
+            return t, topic, retain, text, mono
         if type(t) is int:  # from orjson: at most 64 bits, so finite as a float too
-            return float(t), topic, retain, text
+            return float(t), topic, retain, text, mono
     return None
 
 
-def parse(data: bytes) -> list[Record | BadLine]:
+def parse(data: bytes) -> list[Record | Mark | BadLine]:
     """Every line of a recording's bytes, in order: item N is line N."""
     lines = data.split(b"\n")
     last = lines.pop()
@@ -209,6 +265,19 @@ def read(path: str | Path) -> list[Record | BadLine]:
     return list(iter_items(path))
 
 
+FULL_BYTES = 64 * 1024
+"""A file system with less room than this (for its user) is full: a recorder's next batch may not fit."""
+
+
+def disk_full(path: str | Path) -> bool:
+    """Whether the file system holding `path` is full now (a recording on it may have been cut short)."""
+    try:
+        fs = os.statvfs(path)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < FULL_BYTES
+
+
 def default_path(now: float | None = None) -> Path:
     """`recordings/<YYYYmmdd-HHMMSS>.jsonl`, named after the local time `now`."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
@@ -226,12 +295,23 @@ class Writer:
     """Appends records to a recording on an `O_APPEND` descriptor. Lines wait in the process for at most
     `FLUSH_S` seconds and are handed to the kernel together, one `write(2)` per batch: the owner's loop
     calls `flush_due()` at `flush_at` (no thread of its own, so nothing competes with the owner for the
-    interpreter). One owner, one thread."""
+    interpreter). One owner, one thread.
+
+    The writer holds an exclusive `flock` on the file while it is open, taken before anything is read or
+    written: a second writer on the same file (another recorder) refuses at once (`RecordingError`)
+    instead of interleaving its copy of every message. The lock lives exactly as long as the descriptor
+    that writes, so it is released however the owner ends, even by SIGKILL.
+
+    When a write fails (a full disk), the file keeps only whole lines: a line written in part is cut off
+    again (`ftruncate`), `count` is corrected to the records that are in the file, and every later
+    `write()` fails too (`lost` counts what was not recorded)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.count = 0
-        """Records written by this writer."""
+        """Records written by this writer (once a write failed: exactly those in the file)."""
+        self.marks = 0
+        """The recorder's own `Mark` lines written by this writer (lines, not messages)."""
         self.first_line = 1
         """The line number the first record written now gets (an existing file is appended to)."""
         self.offset = 0
@@ -241,11 +321,31 @@ class Writer:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            self._lock(self._fd)  # before reading or writing anything: a refused writer touches nothing
             self.first_line = 1 + self._existing_lines(self._fd)
             self.offset = os.lseek(self._fd, 0, os.SEEK_END)
         except OSError as exc:
             raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._buf = bytearray()                   # written, not yet handed to the kernel
+        self._waiting = 0                         # records in `_buf`
+        self.lost = 0
+        """Records given to `write()` that are not in the file: a write failed (`failure`)."""
+        self.failure: str | None = None
+        """Why writing failed, once it did: every `write()` then fails."""
+
+    def _lock(self, fd: int) -> None:
+        """Take the file's lock, or close `fd` and raise `RecordingError`. Only a regular file is locked:
+        `--out /dev/null` (output without a recording) may be given to any number of recorders."""
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            self._fd = None
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise RecordingError(f"{self.path} is being recorded already (another recorder holds its lock); "
+                                     f"record to another file") from None
+            raise
 
     @staticmethod
     def _existing_lines(fd: int) -> int:
@@ -261,18 +361,31 @@ class Writer:
             lines += 1
         return lines
 
+    def mark(self, mark: Mark) -> None:
+        """Append the recorder's own `mark` (a line, not a message: counted in `marks`, not `count`)."""
+        if self._fd is None:
+            raise RecordingError(f"cannot write {self.path}: the recording is closed")
+        if not self._buf:
+            self.flush_at = time.monotonic() + FLUSH_S
+        self._buf += encode_mark(mark)
+        self.marks += 1
+
     def write(self, record: Record) -> int:
         """Append `record` (in the file by `flush_at`); the number of the line it became."""
         if self._fd is None:
             raise RecordingError(f"cannot write {self.path}: the recording is closed")
+        if self.failure is not None:
+            self.lost += 1
+            raise RecordingError(self._failed())
         buf = self._buf
         if not buf:
             self.flush_at = time.monotonic() + FLUSH_S
         buf += encode(record)
+        self._waiting += 1
+        self.count += 1  # (a failed flush takes back what it could not write)
         if len(buf) >= FLUSH_BYTES:
             self.flush()
-        self.count += 1
-        return self.first_line + self.count - 1
+        return self.first_line + self.count + self.marks - 1
 
     def flush_due(self, now: float) -> bool:
         """Write out what waits if its time has come by `now` (`time.monotonic()`); whether it did."""
@@ -288,15 +401,40 @@ class Writer:
         if not self._buf or self._fd is None:
             return
         data = memoryview(self._buf)
+        done = 0
         try:
-            done = 0
             while done < len(data):  # a short write (a full disk, a signal): finish
                 done += os.write(self._fd, data[done:])
         except OSError as exc:
-            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            self._write_failed(exc, done)
+            raise RecordingError(self._failed()) from None
         finally:
             data.release()
             self._buf.clear()
+            self._waiting = 0
+
+    def _write_failed(self, exc: OSError, done: int) -> None:
+        """`write(2)` took `done` bytes of the batch, then failed with `exc`: keep the whole lines among
+        them (cut a part line off the file again), and count what is not in the file."""
+        assert self._fd is not None
+        whole = self._buf.rfind(b"\n", 0, done) + 1
+        in_file = sum(1 for line in bytes(self._buf[:whole]).split(b"\n")[:-1] if type(decode_item(0, line)) is Record)
+        lost = self._waiting - in_file
+        self.lost += lost
+        self.count -= lost
+        self.marks -= self._buf.count(b"\n", whole) - lost  # (the recorder's own lines that did not fit)
+        reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                  errno.EFBIG: "the file is as large as it may be"}.get(exc.errno or 0, exc.strerror or str(exc))
+        if done > whole:  # a line in part: a reader must never take it for a recorder killed mid-write
+            try:
+                os.ftruncate(self._fd, os.fstat(self._fd).st_size - (done - whole))
+            except OSError:
+                reason += "; its last line is cut short"
+        self.failure = f"cannot write {self.path}: {reason}"
+
+    def _failed(self) -> str:
+        """The error once writing failed: why, and how many messages that arrived are not in the file."""
+        return f"{self.failure}; {self.lost} message{'' if self.lost == 1 else 's'} received but not recorded"
 
     def close(self) -> None:
         """Write out what waits and close (idempotent); `RecordingError` when that write fails."""

@@ -10,6 +10,11 @@ connection the link reconnects and subscribes again, for at most `reconnect_for`
 subscriber gives up with a `BrokerError`. With a named `session` the connection is persistent: the
 broker queues QoS 1 messages while the subscriber is away and delivers them when it is back.
 
+`mark(event, reason)` is called when the connection is lost (`disconnected`) and when it is back and
+subscribed again (`reconnected`): the receiver writes these in the recording (the monitor's own absences).
+The subscriber also asks for `$SYS/broker/publish/messages/dropped` (Mosquitto's count of messages it
+dropped), at QoS 0; a broker that refuses is only said (`notice`).
+
 `tick(now)` is called at every turn (`now` is `time.monotonic()`) and returns when it wants to be
 called next at the latest (None: no wish; it is called at least every `TICK_S` seconds anyway).
 """
@@ -24,6 +29,7 @@ from monitor.mqtt import CONNECT_TIMEOUT, Link
 from monitor.record import Record
 
 TOPIC = "pico/+/#"
+BROKER_DROPPED = "$SYS/broker/publish/messages/dropped"
 RECONNECT_FOR = 10.0
 TICK_S = 0.1
 """The longest a turn waits: how soon a `stop()` (from a signal handler or another thread) is seen."""
@@ -37,11 +43,13 @@ class Subscriber:
 
     def __init__(self, broker: str, sink: Callable[[Record], None], *, topic: str = TOPIC,
                  reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
-                 session: str | None = None, tick: Callable[[float], float | None] | None = None) -> None:
+                 session: str | None = None, tick: Callable[[float], float | None] | None = None,
+                 mark: Callable[[str, str], None] | None = None) -> None:
         self.broker = broker
         self.topic = topic
         self.session = session
         self._tick = tick
+        self._mark = mark or (lambda event, reason: None)
         self.reconnect_for = reconnect_for
         self._sink = sink
         self._notice = notice or (lambda text: None)
@@ -69,6 +77,11 @@ class Subscriber:
                 link.expect(self.topic, qos=1)
             link.connect(connect_timeout)
             link.subscribe(self.topic, qos=1, timeout=connect_timeout)
+            if self.topic == TOPIC:
+                try:
+                    link.subscribe(BROKER_DROPPED, qos=0, timeout=connect_timeout)
+                except BrokerError as exc:
+                    self._notice(f"{exc}: the broker's count of dropped messages will not be watched")
             if on_subscribed is not None:
                 on_subscribed()
             return self._serve(link, duration)
@@ -104,9 +117,11 @@ class Subscriber:
                 lost = link.lost
                 if lost is not None and lost_at is None:
                     lost_at = now
+                    self._mark("disconnected", lost)
                     self._notice(f"{lost}; reconnecting for up to {self.reconnect_for:g} s")
                 if lost is None and link.connects > connects:
                     lost_at, connects = None, link.connects
+                    self._mark("reconnected", f"reconnected to {link.address}")
                     self._notice(f"reconnected to {link.address} and subscribed again to {self.topic}")
                 if lost_at is not None and now - lost_at > self.reconnect_for:
                     raise BrokerError(f"{lost}; not back within {self.reconnect_for:g} s")

@@ -2,7 +2,8 @@
 
     12:00:01.234 pico-abc state seq=17 ver=6 led=auto lit=1 mode=fast a=1 b=0
 
-Never raises: a message that does not fit the contract is shown as MALFORMED with the reason.
+Never raises: a message that does not fit the contract is shown as MALFORMED with the reason. Every
+line is `printable()`: what a client published never reaches the terminal as control characters.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from monitor.message import Malformed, Message, try_parse
 from monitor.record import Record
 from monitor.report import clock
+from monitor.text import printable
 
 
 def _bit(value: Any) -> str:
@@ -50,7 +52,11 @@ def _body(m: Message) -> str:
 
 
 def line(record: Record) -> str:
-    """The human line for `record`."""
+    """The human line for `record`, safe to print (`printable()`)."""
+    return printable(_line(record))
+
+
+def _line(record: Record) -> str:
     try:
         parsed = try_parse(record)
         if isinstance(parsed, Malformed):

@@ -3,6 +3,11 @@ last seen, counts of each finding) and the newest findings under it. Read-only o
 keeps (`Device`, `Finding`); `rows()` and `render()` are pure, so tests render to text.
 
 With more devices than fit, the ones with errors come first, then the most recently heard from.
+
+Every cell holds what some client published, so none is trusted to be short or plain: each is a
+`Text` (never rich markup, which a payload could forge or break), made `printable()` (no control
+characters reach the terminal) and `cut()` to its column's width, so one long device id cannot push
+the other columns off a 100-column screen.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +25,15 @@ from rich.text import Text
 from monitor import findings as F
 from monitor.checker import Device
 from monitor.report import clock, label
+from monitor.text import cut, printable
+
+DEVICE_WIDTH = 21
+"""The device column's width at most: a Pico's own id (`pico-` and 16 hex digits) fits; a longer id keeps
+its start and end (`cut()`)."""
+VALUE_WIDTH = 6
+"""Other cells that show a payload's value (`ver`, `led`, `mode`) at most."""
+BOOT_WIDTH = 8
+"""A boot id is 8 hex digits (protocol.md); a longer one is cut to that."""
 
 SHORT = {F.LOST: "lost", F.DUPLICATE: "dup", F.REORDERED: "reord", F.REBOOT: "reboot", F.RECONNECT: "reconn",
          F.DROPPED_ON_DEVICE: "dropped", F.INCONSISTENT: "incons", F.UNACKED: "unacked", F.MALFORMED: "malf"}
@@ -82,6 +97,17 @@ def _age(now: float, t: float | None) -> str:
     return f"{age:.1f}s" if age < 60 else f"{age / 60:.0f}m" if age < 3600 else f"{age / 3600:.0f}h"
 
 
+def _cell(value: Any, width: int, style: str = "") -> Text:
+    """A table cell for `value` from the network: plain text, printable, at most `width` characters."""
+    return Text(cut(printable(str(value)), width), style=style)
+
+
+def _led(policy: Any, lit: Any) -> Text:
+    """The LED's policy and whether it is lit: `auto ●`."""
+    shown = {1: "●", 0: "○"}.get(lit, "-") if isinstance(lit, int) else "-"
+    return Text(f"{cut(printable(str(policy or '-')), 4)} {shown}")
+
+
 def _findings_cell(found: Mapping[str, tuple[int, int]]) -> Text:
     text = Text()
     for kind in F.KINDS:
@@ -98,23 +124,28 @@ def render(shown: Iterable[Row], total: int, recent: Iterable[F.Finding], *, now
            title: str = "", status: str = "", recent_lines: int = 5) -> Group:
     """The whole screen: the device table, then the newest findings."""
     now = time.time() if now is None else now
-    table = Table(title=title or None, title_justify="left", expand=False, pad_edge=False)
+    # One space between columns and no vertical rules: the whole row fits 100 columns.
+    table = Table(title=title or None, title_justify="left", expand=False, box=box.SIMPLE_HEAD, padding=0,
+                  show_edge=False, pad_edge=False)
     for name, justify in (("device", "left"), ("online", "left"), ("boot/sess", "left"), ("ver", "right"),
-                          ("led", "left"), ("lit", "center"), ("mode", "left"), ("buttons", "left"),
+                          ("led", "left"), ("mode", "left"), ("buttons", "left"),
                           ("presses", "right"), ("temp", "right"), ("seen", "right"), ("msgs", "right"),
                           ("findings", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "findings")  # type: ignore[arg-type]
+        wraps = name == "findings"
+        table.add_column(name, justify=justify, no_wrap=not wraps, min_width=8 if wraps else None,
+                         max_width=DEVICE_WIDTH if name == "device" else None)  # type: ignore[arg-type]
     count = 0
     for r in shown:
         count += 1
         online = Text("online", style="green") if r.online else (
             Text("OFFLINE", style="bold yellow") if r.online is False else Text("?", style="dim"))
-        temp = f"{r.temp_c:.1f}°C" if isinstance(r.temp_c, (int, float)) else "-"
-        table.add_row(Text(r.device, style="bold red" if r.errors else ""), online,
-                      f"{r.boot or '-'}/{r.sess if r.sess is not None else '-'}",
-                      str(r.ver) if r.ver is not None else "-", str(r.led or "-"),
-                      {1: "●", 0: "○"}.get(r.lit, "-") if isinstance(r.lit, int) else "-", str(r.mode or "-"),
-                      r.buttons, r.presses, temp, _age(now, r.last_seen), str(r.messages), _findings_cell(r.findings))
+        temp = f"{r.temp_c:.1f}°C" if isinstance(r.temp_c, (int, float)) and r.temp_c == r.temp_c else "-"
+        boot = cut(printable(str(r.boot or "-")), BOOT_WIDTH)
+        table.add_row(_cell(r.device, DEVICE_WIDTH, "bold red" if r.errors else ""), online,
+                      Text(f"{boot}/{r.sess if r.sess is not None else '-'}"),
+                      _cell(r.ver if r.ver is not None else "-", VALUE_WIDTH), _led(r.led, r.lit),
+                      _cell(r.mode or "-", VALUE_WIDTH), _cell(r.buttons, 7), _cell(r.presses, 11),
+                      _cell(temp, 9), _age(now, r.last_seen), str(r.messages), _findings_cell(r.findings))
     parts: list[Any] = [table]
     if total > count:
         parts.append(Text(f"... and {total - count} more device(s) not shown", style="dim"))
@@ -122,9 +153,10 @@ def render(shown: Iterable[Row], total: int, recent: Iterable[F.Finding], *, now
     if latest:
         parts.append(Text("newest findings:", style="bold"))
         for f in latest:
-            line = Text(f"  {clock(f.t)} {f.device or '-'} ")
+            line = Text(f"  {clock(f.t)} {cut(printable(f.device or '-'), DEVICE_WIDTH)} ")
             line.append(label(f), style="bold red" if f.error else "dim")
-            line.append(f": {f.detail}")
+            line.append(f": {printable(f.detail)}")
+            line.truncate(500)  # (a detail may quote a payload: a line, not a screenful)
             parts.append(line)
     if status:
         parts.append(Text(status, style="dim"))

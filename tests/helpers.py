@@ -113,7 +113,9 @@ class Recording:
                 rec = json.loads(line)
                 payload = json.loads(rec["payload"])
             except (ValueError, KeyError):
-                continue   # a torn last line, or not a node message
+                continue   # a torn last line, or not a node message (the recorder's own marks)
+            if not isinstance(payload, dict) or not rec["topic"].startswith("pico/"):
+                continue   # the broker's $SYS counts, recorded beside the nodes' messages
             _, dev, k = rec["topic"].split("/", 2)
             if (device is None or dev == device) and (kind is None or k == kind):
                 out.append(dict(payload, _kind=k, _retain=rec.get("retain", False), _t=rec.get("t")))

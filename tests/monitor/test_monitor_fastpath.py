@@ -100,9 +100,9 @@ def test_text_fields_is_what_decode_says_for_a_text_record_and_none_otherwise():
         if fields is None:  # a base64 payload, or a line only the standard library reads
             assert b'"payload_b64"' in line or orjson_refuses(line), line
             continue
-        t, topic, retain, text = fields
+        t, topic, retain, text, mono = fields
         assert type(t) is float
-        assert Record(t, topic, record.qos, retain, text.encode()) == record, line
+        assert Record(t, topic, record.qos, retain, text.encode(), mono) == record, line
 
 
 def test_parse_payload_of_the_text_is_parse_of_the_bytes():
@@ -110,7 +110,7 @@ def test_parse_payload_of_the_text_is_parse_of_the_bytes():
         fields = recording.text_fields(line)
         if fields is None:
             continue
-        t, topic, retain, text = fields
+        t, topic, retain, text, _ = fields
         assert same_parse(topic, t, retain, text)
 
 
@@ -131,7 +131,7 @@ def test_parse_payload_sets_every_field_of_the_message():
     m = parse_payload("pico/d/event", 1.5, True, text, 9)
     for field in dataclasses.fields(Message):
         getattr(m, field.name)  # (a field never set has no value at all: AttributeError)
-    assert m == Message("d", "event", 1.5, True, json.loads(text), "9f1c2a7b", 1, 3, 2, 9)
+    assert m == Message("d", "event", 1.5, True, json.loads(text), "9f1c2a7b", 1, 3, 2, 9, wall=1.5)
     assert parse_payload("pico/d/event", 1.5, True, text.encode(), 9) == m
 
 

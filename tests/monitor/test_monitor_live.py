@@ -52,7 +52,7 @@ def test_record_writes_every_message_and_ends_after_for(broker, publisher, tmp_p
         ("pico/rec1/state", True, 1), ("pico/rec1/event", False, 1), ("pico/rec1/event", False, 1)]
     assert json.loads(items[0].payload) == SNAPSHOT and json.loads(items[1].payload) == EVENT
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert set(lines[0]) == {"t", "topic", "qos", "retain", "payload"}
+    assert set(lines[0]) == {"t", "m", "topic", "qos", "retain", "payload"}
     assert "payload_b64" in lines[-1] and "payload" not in lines[-1]
     assert any("rec1 state retained seq=2 ver=0 led=auto lit=0 mode=slow a=0 b=0" in line for line in rec.out)
     assert any("rec1 event seq=3 ver=1 led on by=cmd cmd=c-1" in line for line in rec.out)

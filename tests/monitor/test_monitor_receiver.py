@@ -131,8 +131,8 @@ def test_receiver_records_says_what_is_in_the_file_and_stops_when_stdin_ends(bro
         assert rec.next() == {"opened": {"offset": len(line(0)), "line": 2}}
         assert rec.until("subscribed") == {"subscribed": True}
         idle = rec.until("flushed")                      # a heartbeat: time moves on with nothing new
-        assert idle["upto"] <= time.time()
-        before = time.time()
+        assert idle["upto"] <= time.monotonic()  # (the monotonic clock: the recording's `m`)
+        before = time.monotonic()
         for n in range(3):
             node.publish("pico/rx/status", {"n": n})
         deadline = time.monotonic() + 15
@@ -145,7 +145,7 @@ def test_receiver_records_says_what_is_in_the_file_and_stops_when_stdin_ends(bro
             assert time.monotonic() < deadline, (event, items)
         assert event["upto"] >= before
         assert [json.loads(i.payload)["n"] for i in ours] == [0, 1, 2]
-        assert all(i.t <= event["upto"] for i in items)  # what arrived before "upto" is in the file
+        assert all(i.mono <= event["upto"] for i in items)  # what arrived before "upto" is in the file
         assert rec.proc.stdin is not None
         rec.proc.stdin.close()                           # the parent asks it to stop
         assert rec.until("ended") == {"ended": "stopped", "count": len(items)}
