@@ -32,6 +32,7 @@ bench: setup
 	$(PY) bench/monitor_ingest.py
 	$(PY) bench/monitor_check.py
 	$(PY) bench/monitor_memory.py
+	$(PY) bench/node_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -76,6 +76,7 @@ class Node:
                 await self.link.pause(wait)
                 continue
             backoff.reset()
+            gc.collect()
             log("app", "free heap with Wi-Fi up: %d bytes" % gc.mem_free())
             # Supervised like every task: whatever the link lets escape is logged and it starts again.
             link = asyncio.create_task(_supervise("link", self.link.run))
@@ -91,6 +92,7 @@ class Node:
     async def main(self):
         cfg = self.cfg
         Pin = machine.Pin
+        gc.collect()    # the free heap logged is what is left, not what garbage happens to hide
         log("app", "device %s, boot %s, firmware %s, free heap %d bytes"
             % (self.device_id, self.boot, cfg.FIRMWARE, gc.mem_free()))
         button_a = Pin(cfg.PIN_BUTTON_A, Pin.IN, Pin.PULL_UP)

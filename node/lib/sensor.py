@@ -7,5 +7,5 @@ from thermo import temp_c
 
 async def run_sensor(shared, adc, period_s):
     while True:
-        await shared.set_reading("temp_c", temp_c(adc.read_u16()))
+        shared.set_reading("temp_c", temp_c(adc.read_u16()))
         await asyncio.sleep(period_s)

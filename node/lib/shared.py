@@ -48,9 +48,12 @@ class Shared:
         async with self.lock:
             self.outbox.put("ack", {"id": cmd_id, "ok": False, "error": reason, "ts": uptime_ms()})
 
-    async def set_reading(self, name, value):
-        async with self.lock:
-            self.readings[name] = value
+    def set_reading(self, name, value):
+        """Store a reading. Each reading has one writer (the LED task `lit`, the sensor `temp_c`) and
+        this is one store with no await in it, so under cooperative scheduling no task can see it half
+        done: no lock needed (and none of the lock's allocations, on every blink). Readers still copy
+        it under the lock, with the state it must be consistent with."""
+        self.readings[name] = value
 
     def _snapshot_locked(self):
         st = self.state
