@@ -50,9 +50,9 @@ WDT_TIMEOUT_MS = 8000          # machine.WDT; None turns the watchdog off (RP235
 
 # Queues, allocated once at start-up.
 OUTBOX_SIZE = 256              # events and acks waiting to be published (snapshots wait apart, one at
-                               # most); when full the oldest is dropped and counted. About 100 bytes
-                               # an event on a Pico (docs/benchmarks.md): 25 KB when full, which keeps
-                               # every press of a 10-minute outage.
+                               # most); when full the oldest is dropped and counted. About 100 to 130
+                               # bytes an event on a Pico (docs/benchmarks.md): 24 to 32 KB when full,
+                               # which keeps every press of a 10-minute outage.
 INBOX_SIZE = 8                 # commands waiting for the command owner; newest dropped when full
 MAX_COMMAND_BYTES = 256
 
