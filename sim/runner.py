@@ -1,9 +1,11 @@
 """Starting a MicroPython program (or the node firmware) on the virtual board, watching its
 output, and stopping it the way Ctrl-C would: SIGINT, a grace period, then SIGKILL.
 
-The program runs in the real interpreter through the bootstrap sim/board/_simmain.py, with
-MICROPYPATH = [config overrides (node only), sim/board, the program's folder, its lib/,
-<environment>/micropython-lib, .frozen]. start_node_console() runs the node on a board with a
+The program runs in the real interpreter through the bootstrap _simmain.py, with
+MICROPYPATH = [config overrides (node only), the board's code, the program's folder, its lib/,
+<environment>/micropython-lib, .frozen]. The board's code is sim/board compiled to .mpy in the
+environment (deps.board_code(): no compiling of the board's own source in the board's heap), or
+sim/board itself when that cannot be had. start_node_console() runs the node on a board with a
 serial console instead (sim/console.py).
 """
 
@@ -38,11 +40,12 @@ class Exited(Exception):
     """The program ended before printing what was expected."""
 
 
-def micropython_path(program, overrides_dir=None):
-    """The MICROPYPATH entries for running `program`, first match first."""
+def micropython_path(program, overrides_dir=None, code=BOARD_CODE):
+    """The MICROPYPATH entries for running `program`, first match first; `code`: the folder of
+    the board's own modules (deps.board_code())."""
     home = Path(program).resolve().parent
     entries = [overrides_dir] if overrides_dir else []
-    entries += [BOARD_CODE, home, home / "lib", deps.lib_dir(), ".frozen"]
+    entries += [code, home, home / "lib", deps.lib_dir(), ".frozen"]
     return [str(e) for e in entries]
 
 
@@ -217,6 +220,7 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     if not program.is_file():
         raise SimError(f"no such program: {program}")
     interpreter = deps.find_micropython()
+    code = deps.board_code()
     press_text = parse_presses(press)
     heap_args = ["-X", "heapsize=" + parse_heap(heap)] if heap is not None else []
     cleanup = list(_cleanup)
@@ -230,7 +234,7 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     # A fresh log per run, its header giving the start so the host can tell board times.
     (board_dir / PINS_LOG).write_text(f"{T0_HEADER}{t0}\n")
     child_env.update({
-        "MICROPYPATH": os.pathsep.join(micropython_path(program, overrides_dir)),
+        "MICROPYPATH": os.pathsep.join(micropython_path(program, overrides_dir, code)),
         "SIM_BOARD": str(board_dir),
         "SIM_T0_NS": str(t0),
         "SIM_PRESS": press_text,
@@ -238,7 +242,7 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     })
     try:
         process = subprocess.Popen(
-            [str(interpreter), *heap_args, str(BOOTSTRAP), str(program), *args],
+            [str(interpreter), *heap_args, str(code / BOOTSTRAP.name), str(program), *args],
             env=child_env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             text=True, bufsize=1, encoding="utf-8", errors="replace",
             process_group=0 if own_process_group else None,

@@ -1,5 +1,6 @@
 """This folder is MicroPython code: the virtual board's stand-ins (machine, network, time,
-select) that the runner puts first on MICROPYPATH. MicroPython never imports this file.
+select) that the runner puts first on MICROPYPATH, compiled to .mpy (sim/deps.py board_code)
+or as they are. MicroPython never imports this file.
 
 Under CPython, `sim.board` also offers the host's view of a board, `from sim.board import
 Board` (defined in sim/pins.py), and the shared formats as `sim.board._simformat`.

@@ -20,19 +20,17 @@ import vfs
 import _simformat
 
 # "Start" is the host's time.time_ns() at launch, passed in so host and board agree on times.
-_t0 = os.getenv("SIM_T0_NS")
-T0_NS = int(_t0) if _t0 else time.time_ns()
-BOARD_DIR = os.getenv("SIM_BOARD") or ""
+# (Few module-level names, no temporaries: every global name is one more entry in the table of
+# names, which the node fills too and which grows by doubling, 7 KB at once at the node's size.)
+T0_NS = int(os.getenv("SIM_T0_NS") or 0) or time.time_ns()
 TRACE = os.getenv("SIM_TRACE") == "1"
 PRESS = _simformat.parse_press(os.getenv("SIM_PRESS") or "")
-_PINS_IN = BOARD_DIR + "/pins.in" if BOARD_DIR else ""
-_PINS_LOG = BOARD_DIR + "/pins.log" if BOARD_DIR else ""
-_log = [None]  # the open pins.log, opened at the first output change
+_PINS_IN = (os.getenv("SIM_BOARD") or "") and os.getenv("SIM_BOARD") + "/pins.in"  # "": no board dir
+_PINS_LOG = _PINS_IN and _PINS_IN[:-2] + "log"  # .../pins.log
 _host_open = vfs.VfsPosix().open  # host paths as they are, whatever is mounted at /
-_control_fd = os.getenv("SIM_CONTROL_FD")
 # Opened now, while the boot script still runs: a message is then one write(2) (the unix port's
 # files are unbuffered), never split, and never lost with the process.
-CONTROL = open(int(_control_fd), "w") if _control_fd else None
+CONTROL = open(int(os.getenv("SIM_CONTROL_FD")), "w") if os.getenv("SIM_CONTROL_FD") else None
 RESET_CAUSE = int(os.getenv("SIM_RESET_CAUSE") or 1)  # PWRON_RESET unless the console says
 
 
@@ -41,17 +39,64 @@ def elapsed():
     return (time.time_ns() - T0_NS) / 1e9
 
 
-def driven():
-    """{input name: value} the host drives now ({} without a board directory or pins.in).
-    Read afresh on every call: the file is tiny and the host may rewrite it at any moment."""
+def reader():
+    """What driven() keeps between calls: a buffer pins.in is read into, the bytes last read and
+    what they parsed to. One per thread that reads the inputs (the program's is made here, the IRQ
+    poller thread makes its own), as they run at the same time, without a GIL."""
+    return [bytearray(512), b"", {}]
+
+
+_MAIN = reader()  # the program's own
+
+# The interpreter keeps the names it has seen (identifiers, and every one-character string: `s[i]`
+# and chr() make them) in a table that grows by doubling; at the size the node brings it to, the
+# next part is one 7 KB block. On a Pico this board's own ~180 names are in the firmware, and the
+# node alone stays below that size; here they push it over, and that happens when a command first
+# brings a character the table lacks, in a heap by then too broken up to hold 7 KB in one piece: a
+# MemoryError in a 128 KiB heap with 19 KiB free. Making the printable characters' names now (1.6 KB)
+# brings that growth forward to while the program is still importing, when the heap is whole.
+for _c in range(32, 127):
+    chr(_c)
+del _c
+_log = [None]  # the open pins.log, opened at the first output change
+
+
+def driven(cache=None):
+    """{input name: value} the host drives now ({} without a board directory or pins.in), never
+    to be changed by the caller. cache: the calling thread's reader() (default: the program's).
+
+    The file is read afresh on every call (the host may rewrite it at any moment, and renames a new
+    file over it, so neither an open file nor its mtime, whole seconds here, would tell), but into
+    one buffer, and parsed only when its bytes differ from the last read's: a read of an unchanged
+    file allocates only the file object, where reading and parsing it took about 500 bytes, and
+    the node's button pollers read their pins 400 times a second. (Until the host first drives an
+    input there is no pins.in, and each read costs the OSError that says so.)"""
     if not _PINS_IN:
         return {}
+    buf, last, inputs = cache or _MAIN
     try:
-        with _host_open(_PINS_IN, "r") as f:
-            text = f.read()
+        f = _host_open(_PINS_IN, "rb")
     except OSError:
         return {}
-    return _simformat.parse_pins_in(text)
+    try:
+        n = f.readinto(buf)
+        if n == len(buf):  # too big for the buffer (never, from the host's tools): as it was
+            return _simformat.parse_pins_in((buf + f.read()).decode())
+    except OSError:
+        return {}
+    finally:
+        f.close()
+    if len(last) == n:
+        for i in range(n):  # a counted loop: no iterator, nothing allocated
+            if buf[i] != last[i]:
+                break
+        else:
+            return inputs
+    text = bytes(buf[:n])
+    inputs = _simformat.parse_pins_in(text.decode())
+    cache = cache or _MAIN
+    cache[1], cache[2] = text, inputs
+    return inputs
 
 
 def input_level(name, pull_up, inputs=None):
@@ -62,7 +107,7 @@ def input_level(name, pull_up, inputs=None):
     level = inputs.get(name)
     if level is not None:
         return level
-    if _simformat.pressed(PRESS, name, elapsed()):
+    if PRESS and _simformat.pressed(PRESS, name, elapsed()):  # elapsed() allocates: only if needed
         return 0
     return 1 if pull_up else 0
 

@@ -23,6 +23,11 @@ _S_IFDIR = 0x4000
 def normalize(path, cwd="/"):
     """The absolute board path for `path` seen from `cwd`, without `.`, `..` or doubled `/`;
     a `..` at the top stays at `/`, as on any filesystem."""
+    if path.startswith("/") and "//" not in path and "/." not in path and not path.endswith("/"):
+        # Already so (what the import system asks for, a few times per module imported): taken as it
+        # is, allocating nothing. Every list and string made here is garbage between the module's
+        # bytecode, and a board in a heap like a Pico's has no room to waste on the holes.
+        return path
     if not path.startswith("/"):
         path = cwd + "/" + path
     parts = []

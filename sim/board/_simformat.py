@@ -4,7 +4,8 @@ temperature sensor's conversion.
 
 Both sides import this one file: the MicroPython stand-ins (it sits on MICROPYPATH) and the
 host tools (as `sim.board._simformat`), so the two can never disagree about a format. It must
-therefore stay in the subset both languages share: no f-strings, no typing, no dataclasses.
+therefore stay in the subset both languages share: no f-strings, no typing, no dataclasses. The
+board's compiled copy leaves out the part marked "host only" at the end, which only the host uses.
 """
 
 GPIO_COUNT = 30  # GP0..GP29 on the RP2350A of a Pico 2 W
@@ -111,22 +112,12 @@ def parse_pins_in(text):
     return driven
 
 
-def format_pins_in(lines):
-    """The text of pins.in for an ordered list of (name, value_text) pairs."""
-    return "".join("%s %s\n" % (name, value) for name, value in lines)
-
-
 def temp_to_raw(celsius):
     """The ADC4 reading (u16) the RP2 temperature sensor gives at `celsius`: the sensor's
     0.706 V at 27 C falling 1.721 mV per degree, on a 3.3 V reference."""
     volts = 0.706 - (celsius - 27) * 0.001721
     raw = int(round(volts / 3.3 * U16_MAX))
     return min(max(raw, 0), U16_MAX)
-
-
-def raw_to_temp(raw):
-    """The inverse of temp_to_raw, the formula firmware uses."""
-    return 27 - (raw * 3.3 / U16_MAX - 0.706) / 0.001721
 
 
 def _non_negative(text):
@@ -163,11 +154,6 @@ def parse_press(spec):
     return schedule
 
 
-def format_press(schedule):
-    """The SIM_PRESS text for a schedule from parse_press (round-trips through it)."""
-    return ",".join("%s@%r:%r" % (name, start, end - start) for name, start, end in schedule)
-
-
 def pressed(schedule, name, t):
     """Whether the schedule holds pin `name` LOW at `t` seconds after the start."""
     for pin, start, end in schedule:
@@ -179,6 +165,27 @@ def pressed(schedule, name, t):
 def format_change(t, name, level):
     """One pins.log line: seconds since the start (3 decimals), pin name, level."""
     return "%.3f %s %d" % (t, name, level)
+
+
+# --- host only: the board's compiled copy of this file ends above this line (sim/deps.py) -------------
+# What only the host does with these formats: writing pins.in and SIM_PRESS, reading pins.log.
+# Each name the board's modules hold is one more entry in the interpreter's table of names, which
+# grows by doubling; these four are never used on the board.
+
+
+def format_pins_in(lines):
+    """The text of pins.in for an ordered list of (name, value_text) pairs."""
+    return "".join("%s %s\n" % (name, value) for name, value in lines)
+
+
+def raw_to_temp(raw):
+    """The inverse of temp_to_raw, the formula firmware uses."""
+    return 27 - (raw * 3.3 / U16_MAX - 0.706) / 0.001721
+
+
+def format_press(schedule):
+    """The SIM_PRESS text for a schedule from parse_press (round-trips through it)."""
+    return ",".join("%s@%r:%r" % (name, start, end - start) for name, start, end in schedule)
 
 
 def parse_change(line):

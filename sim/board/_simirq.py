@@ -2,7 +2,8 @@
 with an IRQ handler and schedules the handler (micropython.schedule, like a real soft IRQ) on
 each matching edge, whether the edge comes from the host's pins.in or the press schedule.
 
-The thread starts with the first Pin.irq() and polls every POLL_MS. This interpreter has
+machine imports this module at the first Pin.irq(); the thread starts with the first handler
+set, and polls every _POLL_MS. This interpreter has
 threads without a GIL, so the thread shares nothing mutable with the program except through
 single reads and rebinds of list slots: the watch list is an immutable tuple that the program
 replaces whole, each watch's last level is touched only by the thread, and handlers run in the
@@ -11,15 +12,16 @@ program's own thread, because micropython.schedule always runs them there.
 
 import _thread
 import micropython
+from micropython import const
 
 import _simboard
 import _simbuiltin
 import _simwait
 
 _time = _simbuiltin.load("time")
-POLL_MS = 2
-IRQ_FALLING = 4  # rp2 values, as machine.Pin has them
-IRQ_RISING = 8
+_POLL_MS = const(2)
+IRQ_FALLING = const(4)  # rp2 values, as machine.Pin has them
+IRQ_RISING = const(8)
 
 _watches = [()]  # a tuple of _Watch; rebound whole by the program, read by the thread
 _running = [False]
@@ -35,6 +37,19 @@ class _Watch:
         self.trigger = trigger
         self.last = level
         self.flags = 0
+
+
+class PinIRQ:
+    """What Pin.irq() returns: flags() is the edge that fired last, trigger() the edges set."""
+
+    def __init__(self, watch):
+        self._watch = watch
+
+    def flags(self):
+        return self._watch.flags if self._watch else 0
+
+    def trigger(self):
+        return self._watch.trigger if self._watch else 0
 
 
 def watch(pin, handler, trigger):
@@ -57,10 +72,11 @@ def _fire(w):
 
 
 def _poll_forever(watches):
+    cache = _simboard.reader()  # this thread's own: see _simboard.driven
     while True:
         items = watches[0]
         if items:
-            inputs = _simboard.driven()
+            inputs = _simboard.driven(cache)
             for w in items:
                 level = w.pin._level_now(inputs)
                 if level == w.last:
@@ -73,4 +89,4 @@ def _poll_forever(watches):
                         continue  # the schedule queue is full: retry this edge next round
                     w.flags = edge
                 w.last = level
-        _time.sleep(POLL_MS / 1000)
+        _time.sleep(_POLL_MS / 1000)

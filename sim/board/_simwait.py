@@ -7,11 +7,13 @@ ones while an IRQ poller is running, and none longer than the time left before t
 deadline, which is checked after each slice. Without IRQs or a watchdog a wait is not cut.
 """
 
+from micropython import const
+
 import _simboard
 import _simbuiltin
 
 _time = _simbuiltin.load("time")
-IRQ_SLICE_MS = 5  # the latency of an IRQ handler while the program waits
+_IRQ_SLICE_MS = const(5)  # the latency of an IRQ handler while the program waits
 
 # [IRQ poller running, watchdog timeout in ms (0 = no watchdog), ticks_ms of the last feed]
 _state = [False, 0, 0]
@@ -21,9 +23,9 @@ def irq_started():
     _state[0] = True
 
 
-def watchdog(timeout_ms):
-    """Start (or re-arm with a new timeout) the watchdog, fed now."""
-    _state[1] = timeout_ms
+def watchdog(ms):
+    """Start (or re-arm with a new timeout, `ms`) the watchdog, fed now."""
+    _state[1] = ms
     _state[2] = _time.ticks_ms()
 
 
@@ -39,16 +41,16 @@ def check():
         _simboard.stop(3, "watchdog would have reset the board")
 
 
-def slice_ms(left_ms):
-    """How many ms the next blocking step of a wait with `left_ms` to go may take
-    (a negative left_ms means wait forever; so does a negative answer)."""
-    limit = IRQ_SLICE_MS if _state[0] else -1
+def slice_ms(ms):
+    """How many ms the next blocking step of a wait with `ms` to go may take
+    (a negative `ms` means wait forever; so does a negative answer)."""
+    limit = _IRQ_SLICE_MS if _state[0] else -1
     if _state[1]:
         due = _time.ticks_diff(_time.ticks_add(_state[2], _state[1]), _time.ticks_ms()) + 1
         due = max(due, 0)
         limit = due if limit < 0 else min(limit, due)
     if limit < 0:
-        return left_ms
-    if left_ms < 0:
+        return ms
+    if ms < 0:
         return limit
-    return min(left_ms, limit)
+    return min(ms, limit)

@@ -8,6 +8,7 @@ see the same mode and level, as on the real chip.
 
 import binascii
 import os
+from micropython import const
 
 import _simbuiltin
 
@@ -16,38 +17,28 @@ _idle = _simbuiltin.reexport("machine", globals()).idle
 
 import _simboard
 import _simformat
-import _simirq
 import _simwait
+
+# _simirq (the IRQ poller) is imported by the first Pin.irq(): a program without IRQs never holds it.
 
 PWRON_RESET = 1  # rp2 values
 WDT_RESET = 3
-_DEFAULT_UNIQUE_ID = "e661410340a82c21"
 _freq = [150000000]  # the RP2350's default system clock
 
-_IN = 0
-_OUT = 1
-_OPEN_DRAIN = 2
-_PULL_UP = 1
+# const() with a leading underscore: the compiler puts the number in place, and the name takes no
+# room on the board (the heap, and the interpreter's table of names, which grows by doubling).
+_IN = const(0)
+_OUT = const(1)
+_OPEN_DRAIN = const(2)
+_PULL_UP = const(1)
 
-# name -> [mode, pull, output level]; every pin made at import (see _simboard on threads).
-_pins = {}
-for _n in range(_simformat.GPIO_COUNT):
-    _pins[_simformat.gpio_name(_n)] = [_IN, None, 0]
-_pins[_simformat.LED] = [_IN, None, 0]
-del _n
-
-
-class _PinIRQ:
-    """What Pin.irq() returns: flags() is the edge that fired last, trigger() the edges set."""
-
-    def __init__(self, watch):
-        self._watch = watch
-
-    def flags(self):
-        return self._watch.flags if self._watch else 0
-
-    def trigger(self):
-        return self._watch.trigger if self._watch else 0
+# Each pin's [mode], [pull] and [output level], by index (GPn: n, the LED: GPIO_COUNT): three flat
+# lists made whole at import (see _simboard on threads), a few hundred bytes where a list per pin
+# took 4.5 KB of a board's heap.
+_LED_INDEX = const(30)  # _simformat.GPIO_COUNT
+_mode = [_IN] * (_LED_INDEX + 1)
+_pull = [None] * (_LED_INDEX + 1)
+_level = [0] * (_LED_INDEX + 1)
 
 
 class Pin:
@@ -57,52 +48,48 @@ class Pin:
     ALT = 3
     PULL_UP = _PULL_UP
     PULL_DOWN = 2
-    IRQ_FALLING = _simirq.IRQ_FALLING
-    IRQ_RISING = _simirq.IRQ_RISING
+    IRQ_FALLING = 4  # rp2 values
+    IRQ_RISING = 8
 
     def __init__(self, id, mode=-1, pull=-1, value=None, alt=-1):
         self.name = _simformat.board_pin_name(id)
-        self._s = _pins[self.name]
+        self._i = _LED_INDEX if self.name == _simformat.LED else int(self.name[2:])
         # As on the rp2 port, Pin(id) alone leaves the pin as it is.
         if mode != -1 or pull != -1 or value is not None:
             self.init(mode, pull, value)
 
     def init(self, mode=-1, pull=-1, value=None, alt=-1):
-        s = self._s
+        i = self._i
         if pull != -1:
-            s[1] = pull
+            _pull[i] = pull
         if value is not None:
             self._set(value)
         if mode not in (-1, None):
             was_driving = self._driving()
-            s[0] = mode
+            _mode[i] = mode
             if self._driving() and not was_driving:
-                _simboard.output_changed(self.name, s[2])  # the first level it drives
+                _simboard.output_changed(self.name, _level[i])  # the first level it drives
 
     def _driving(self):
-        s = self._s
-        return s[0] == _OUT or (s[0] == _OPEN_DRAIN and s[2] == 0)
+        mode = _mode[self._i]
+        return mode == _OUT or (mode == _OPEN_DRAIN and _level[self._i] == 0)
 
     def _set(self, level):
-        s = self._s
+        i = self._i
         level = 1 if level else 0
-        if level == s[2]:
+        if level == _level[i]:
             return
-        if s[0] == _OPEN_DRAIN:
-            # An open-drain pin drives only LOW; 1 lets go of the line, which is a change too.
-            s[2] = level
-            _simboard.output_changed(self.name, level)
-            return
-        s[2] = level
-        if s[0] == _OUT:
+        _level[i] = level
+        # An open-drain pin drives only LOW; 1 lets go of the line, which is a change too.
+        if _mode[i] == _OUT or _mode[i] == _OPEN_DRAIN:
             _simboard.output_changed(self.name, level)
 
     def _level_now(self, inputs):
         """The level the pin reads: its own if it drives, else its input (called by the IRQ
         poller thread too, with the inputs it already read)."""
         if self._driving():
-            return self._s[2]
-        return _simboard.input_level(self.name, self._s[1] == _PULL_UP, inputs)
+            return _level[self._i]
+        return _simboard.input_level(self.name, _pull[self._i] == _PULL_UP, inputs)
 
     def value(self, *x):
         if x:
@@ -126,26 +113,28 @@ class Pin:
         self._set(0)
 
     def toggle(self):
-        self._set(1 - self._s[2])
+        self._set(1 - _level[self._i])
 
     def mode(self, *m):
         if m:
             self.init(m[0])
             return None
-        return self._s[0]
+        return _mode[self._i]
 
     def pull(self, *p):
         if p:
-            self._s[1] = p[0]
+            _pull[self._i] = p[0]
             return None
-        return self._s[1]
+        return _pull[self._i]
 
     def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, hard=False):
         # hard IRQs are scheduled too: the unix port cannot run Python in a signal context.
-        return _PinIRQ(_simirq.watch(self, handler, trigger))
+        import _simirq
+
+        return _simirq.PinIRQ(_simirq.watch(self, handler, trigger))
 
     def __repr__(self):
-        return "Pin(%s, mode=%s)" % (self.name, ("IN", "OUT", "OPEN_DRAIN", "ALT")[self._s[0]])
+        return "Pin(%s, mode=%s)" % (self.name, ("IN", "OUT", "OPEN_DRAIN", "ALT")[_mode[self._i]])
 
 
 class Signal:
@@ -181,24 +170,24 @@ class ADC:
             n = int(id.name[2:]) if id.name.startswith("GP") else -1
             if not 26 <= n <= 29:
                 raise ValueError("Pin doesn't have ADC capabilities")
-            self._ch = n - 26
+            self._i = n - 26
         elif isinstance(id, int) and 0 <= id < _simformat.ADC_CHANNELS:
-            self._ch = id
+            self._i = id
         elif isinstance(id, int) and 26 <= id <= 29:
-            self._ch = id - 26
+            self._i = id - 26
         else:
             raise ValueError("invalid channel")
 
     def read_u16(self):
-        raw = _simboard.driven().get("ADC%d" % self._ch)
+        raw = _simboard.driven().get("ADC%d" % self._i)
         if raw is not None:
             return raw
-        if self._ch == _simformat.TEMP_CHANNEL:
+        if self._i == _simformat.TEMP_CHANNEL:
             return _simformat.temp_to_raw(_simformat.DEFAULT_TEMP_C)
         return 0
 
     def __repr__(self):
-        return "<ADC channel=%d>" % self._ch
+        return "<ADC channel=%d>" % self._i
 
 
 class WDT:
@@ -223,7 +212,7 @@ class WDT:
 
 def unique_id():
     """8 bytes: SIM_UNIQUE_ID (hex) if set, else a fixed made-up id."""
-    return binascii.unhexlify(os.getenv("SIM_UNIQUE_ID") or _DEFAULT_UNIQUE_ID)
+    return binascii.unhexlify(os.getenv("SIM_UNIQUE_ID") or "e661410340a82c21")
 
 
 def reset_cause():

@@ -3,7 +3,7 @@
 There is no radio: the program's sockets go through the host's own network. What is simulated
 is the link as the program sees it through WLAN:
 - The board sees one access point: named SIM_AP_SSID (default "sim-ap"), open, or with the password
-  SIM_AP_PASSWORD when that is set. connect() shows STAT_CONNECTING for CONNECT_S, then STAT_GOT_IP;
+  SIM_AP_PASSWORD when that is set. connect() shows STAT_CONNECTING for 0.3 s, then STAT_GOT_IP;
   or STAT_NO_AP_FOUND for another name or while the host holds the link down, STAT_WRONG_PASSWORD for
   a wrong password, or, with env SIM_WIFI_FAIL=-1 say, that status.
 - The host takes the link down with `WLAN 0` in pins.in: a connected station then reads
@@ -13,6 +13,7 @@ is the link as the program sees it through WLAN:
 """
 
 import os
+from micropython import const
 
 import _simboard
 import _simbuiltin
@@ -28,11 +29,12 @@ STAT_GOT_IP = 3
 STAT_CONNECT_FAIL = -1
 STAT_NO_AP_FOUND = -2
 STAT_WRONG_PASSWORD = -3
-CONNECT_S = 0.3
-AP_SSID = "sim-ap"  # the access point the board sees, unless SIM_AP_SSID names another
+_CONNECT_MS = const(300)
+# Private names are few and const() where they can be: each name the board's modules hold is one
+# more entry in the interpreter's table of names, which the node fills too, and which grows by
+# doubling (7 KB at once at the size the node reaches).
 
 _settings = {"country": "XX", "hostname": "PicoW"}
-_IFCONFIG = ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
 
 
 def _link_up():
@@ -59,8 +61,8 @@ class _Iface:
     def __init__(self, n):
         self.active = False
         self.ssid = None  # what connect() was last given; None when not joining
-        self.started = 0  # ticks_ms when connect() was called
-        self.result = None  # the status the attempt ended in, once it has
+        self.start = 0  # ticks_ms when connect() was called
+        self.status = None  # the status the attempt ended in, once it has
         self.key = None  # the password connect() was given
         self.config = {"ssid": "", "pm": WLAN.PM_PERFORMANCE, "channel": 1, "txpower": 31, "security": 0,
                        "mac": b"\x28\xcd\xc1" + machine.unique_id()[-3:] if n == STA_IF
@@ -77,12 +79,12 @@ class WLAN:
     PM_PERFORMANCE = 10555714
     PM_POWERSAVE = 17
 
-    def __init__(self, interface_id=STA_IF):
-        if interface_id not in (STA_IF, AP_IF):
+    def __init__(self, id=STA_IF):
+        if id not in (STA_IF, AP_IF):
             raise ValueError("invalid interface")
-        if interface_id not in _ifaces:
-            _ifaces[interface_id] = _Iface(interface_id)
-        self._i = _ifaces[interface_id]
+        if id not in _ifaces:
+            _ifaces[id] = _Iface(id)
+        self._i = _ifaces[id]
 
     def active(self, *is_active):
         i = self._i
@@ -100,47 +102,46 @@ class WLAN:
         i.ssid = ssid if ssid is not None else ""
         i.key = key
         i.config["ssid"] = i.ssid
-        i.started = _time.ticks_ms()
-        i.result = None
+        i.start = _time.ticks_ms()
+        i.status = None
 
     def disconnect(self):
         self._i.ssid = None
 
-    def _status(self):
+    def status(self, *param):
+        if param:
+            if param[0] == "rssi":
+                return -50 if self.status() == STAT_GOT_IP else 0
+            raise ValueError("unknown status param")
         i = self._i
         if not i.active or i.ssid is None:
             return STAT_IDLE
-        if i.result is None:
-            if _time.ticks_diff(_time.ticks_ms(), i.started) < CONNECT_S * 1000:
+        if i.status is None:
+            if _time.ticks_diff(_time.ticks_ms(), i.start) < _CONNECT_MS:
                 return STAT_CONNECTING
             fail = os.getenv("SIM_WIFI_FAIL")
             password = os.getenv("SIM_AP_PASSWORD")
             if fail:
-                i.result = int(fail)
-            elif not _link_up() or i.ssid != (os.getenv("SIM_AP_SSID") or AP_SSID):
-                i.result = STAT_NO_AP_FOUND
+                i.status = int(fail)
+            elif not _link_up() or i.ssid != (os.getenv("SIM_AP_SSID") or "sim-ap"):
+                i.status = STAT_NO_AP_FOUND
             elif password and i.key != password:
-                i.result = STAT_WRONG_PASSWORD
+                i.status = STAT_WRONG_PASSWORD
             else:
-                i.result = STAT_GOT_IP
-        if i.result == STAT_GOT_IP and not _link_up():
-            i.result = STAT_CONNECT_FAIL  # the link dropped; only connect() starts again
-        return i.result
-
-    def status(self, *param):
-        if param:
-            if param[0] == "rssi":
-                return -50 if self._status() == STAT_GOT_IP else 0
-            raise ValueError("unknown status param")
-        return self._status()
+                i.status = STAT_GOT_IP
+        if i.status == STAT_GOT_IP and not _link_up():
+            i.status = STAT_CONNECT_FAIL  # the link dropped; only connect() starts again
+        return i.status
 
     def isconnected(self):
-        return self._status() == STAT_GOT_IP
+        return self.status() == STAT_GOT_IP
 
     def ifconfig(self, *cfg):
         if cfg:
             return None
-        return _IFCONFIG if self.isconnected() else ("0.0.0.0",) * 4
+        if self.isconnected():
+            return ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
+        return ("0.0.0.0",) * 4
 
     def ipconfig(self, *param, **kw):
         if param and param[0] == "addr4":

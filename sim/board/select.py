@@ -24,23 +24,30 @@ class _Poll:
         self._p.modify(obj, eventmask)
 
     def poll(self, timeout=-1):
-        return self._wait(timeout, 0)
+        return self._wait(timeout, 0) or []
 
     def ipoll(self, timeout=-1, flags=0):
         if _simwait.slice_ms(-1) < 0:
             return self._p.ipoll(timeout, flags)
-        return self._wait(timeout, flags)
+        return self._wait(timeout, flags) or ()  # (): no allocation; iterates as the built-in's answer
 
     def _wait(self, timeout, flags):
+        """A list of the ready (object, events) pairs, each copied, or None if the wait ends with none."""
         timeout = -1 if timeout is None else int(timeout)
         if timeout >= 0:
             end = _time.ticks_add(_time.ticks_ms(), timeout)
         while True:
             left = -1 if timeout < 0 else max(_time.ticks_diff(end, _time.ticks_ms()), 0)
-            # ipoll reuses one tuple for every result, so copy each before the next step.
-            ready = [tuple(r) for r in self._p.ipoll(_simwait.slice_ms(left), flags)]
+            # ipoll reuses one tuple for every result, so copy each before the next step; and as
+            # asyncio waits here on every pass of its scheduler, a wait that ends with nothing
+            # ready allocates nothing.
+            ready = None
+            for r in self._p.ipoll(_simwait.slice_ms(left), flags):
+                if ready is None:
+                    ready = []
+                ready.append(tuple(r))
             _simwait.check()
-            if ready or left == 0:
+            if ready is not None or left == 0:
                 return ready
             # Returning to this loop lets the VM run handlers that were scheduled meanwhile.
 

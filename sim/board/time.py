@@ -9,9 +9,7 @@ in slices of time.sleep() costs less. See _simwait for how long a slice is.)
 import _simbuiltin
 import _simwait
 
-_builtin = _simbuiltin.reexport("time", globals())   # the built-in's functions, re-exported
-_sleep = _builtin.sleep
-_sleep_us = _builtin.sleep_us
+_time = _simbuiltin.reexport("time", globals())   # the built-in's functions, re-exported
 
 
 def sleep_ms(ms):
@@ -23,7 +21,7 @@ def sleep_ms(ms):
         left = ticks_diff(end, ticks_ms())
         if left <= 0:
             break
-        _sleep(_simwait.slice_ms(left) / 1000)
+        _time.sleep(_simwait.slice_ms(left) / 1000)
         _simwait.check()
         # Going round this loop lets the VM run IRQ handlers scheduled meanwhile.
 
@@ -34,11 +32,11 @@ def sleep_us(us):
         sleep_ms(us // 1000)
         us %= 1000
     if us > 0:
-        _sleep_us(us)
+        _time.sleep_us(us)
 
 
 def sleep(seconds):
     if _simwait.slice_ms(-1) < 0:
-        _sleep(seconds)  # nothing to interleave: the built-in's one select()
+        _time.sleep(seconds)  # nothing to interleave: the built-in's one select()
     else:
         sleep_us(int(seconds * 1000000))

