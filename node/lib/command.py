@@ -28,9 +28,10 @@ def parse(raw, max_bytes=256):
     if size > max_bytes:
         raise CommandError("too large: %d bytes (at most %d)" % (size, max_bytes))
     try:
-        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        if isinstance(raw, str):
+            raw = raw.encode()
         # MicroPython's json accepts more than JSON (see strictjson.py): held to strict JSON first.
-        doc = json.loads(strictjson.check(text))
+        doc = json.loads(strictjson.check(raw).decode("utf-8"))
     except (ValueError, UnicodeError):
         raise CommandError("not JSON")
     if not isinstance(doc, dict):
