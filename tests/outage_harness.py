@@ -34,7 +34,7 @@ KEEPALIVE_S = 2
 # Short timings, so that an outage is noticed and healed in seconds, not minutes.
 # The node's heap in every integration test (`python -m sim node --heap`): sized like a Pico's rather
 # than the unix port's default 2 MB, so that a leak, or a change that doubles what the node holds, fails
-# a test as a MemoryError. The node from source (.py) needs about 188K here to boot and run (it compiles
+# a test as a MemoryError. The node from source (.py) needs about 152K here to boot and run (it compiles
 # its sources at import; docs/benchmarks.md, "The node's memory"); a full outbox in an outage adds up to
 # about 65K (OUTBOX_SIZE 256 events, 64-bit objects). 320K holds both with room to spare.
 NODE_HEAP = "320K"
