@@ -6,6 +6,7 @@ memory whole would raise MemoryError, as it did on a board.
 
 import re
 import time
+from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
 
@@ -39,23 +40,30 @@ def big_command():
     return padded_command("big", SIZE)
 
 
-def test_a_live_command_larger_than_the_heap_is_answered_too_large_and_the_link_stays_up(tmp_path):
+@contextmanager
+def connected_node(tmp_path):
+    """(broker, recorder, node): Mosquitto, the recorder and the node, connected; all stopped after."""
     with BrokerProcess("mosquitto", tmp_path) as broker:
         recorder = Recorder(broker.addr, tmp_path / "recording.jsonl")
         node = NodeProcess(broker.addr, DEVICE, tmp_path / "board", FAST_LINK)
         try:
             node.wait_connected(1)
-            publish(broker, big_command())
-            ack = recorder.rec.wait_for(DEVICE, "ack", lambda m: m["ok"] is False, 15)
-            assert ack["error"] == "too large: %d bytes (at most 256)" % SIZE and ack["id"] is None, ack
-            node.child.wait_line("a command of %d bytes was not read (at most 256)" % SIZE, 5)
-            code, out = send(broker, "--led", "on", device=DEVICE)
-            assert code == 0 and ack_of(out)["ok"] is True, out
-            out = node.child.output()
-            assert "link down" not in out and "MemoryError" not in out, out[-3000:]
+            yield broker, recorder, node
         finally:
             node.stop()
             recorder.stop()
+
+
+def test_a_live_command_larger_than_the_heap_is_answered_too_large_and_the_link_stays_up(tmp_path):
+    with connected_node(tmp_path) as (broker, recorder, node):
+        publish(broker, big_command())
+        ack = recorder.rec.wait_for(DEVICE, "ack", lambda m: m["ok"] is False, 15)
+        assert ack["error"] == "too large: %d bytes (at most 256)" % SIZE and ack["id"] is None, ack
+        node.child.wait_line("a command of %d bytes was not read (at most 256)" % SIZE, 5)
+        code, out = send(broker, "--led", "on", device=DEVICE)
+        assert code == 0 and ack_of(out)["ok"] is True, out
+        out = node.child.output()
+        assert "link down" not in out and "MemoryError" not in out, out[-3000:]
 
 
 def test_a_retained_command_of_any_size_is_ignored_at_every_subscribe(tmp_path):
@@ -86,16 +94,9 @@ def test_a_retained_command_of_any_size_is_ignored_at_every_subscribe(tmp_path):
 def test_a_command_just_over_the_limit_is_too_large_and_one_at_it_is_read(tmp_path):
     # The boundary, where the link hands the packet to umqtt.simple or skips it: 256 bytes is a command,
     # 257 is too large, as the model says (monitor/model.py parse_command).
-    with BrokerProcess("mosquitto", tmp_path) as broker:
-        recorder = Recorder(broker.addr, tmp_path / "recording.jsonl")
-        node = NodeProcess(broker.addr, DEVICE, tmp_path / "board", FAST_LINK)
-        try:
-            node.wait_connected(1)
-            for size in (256, 257):
-                publish(broker, padded_command("s%d" % size, size))
-            wait_until(lambda: len(recorder.rec.messages(DEVICE, "ack")) >= 2, 10, "two acks")
-            acks = recorder.rec.messages(DEVICE, "ack")
-            assert [a.get("error") for a in acks] == ["unknown key: pad", "too large: 257 bytes (at most 256)"], acks
-        finally:
-            node.stop()
-            recorder.stop()
+    with connected_node(tmp_path) as (broker, recorder, _):
+        for size in (256, 257):
+            publish(broker, padded_command("s%d" % size, size))
+        wait_until(lambda: len(recorder.rec.messages(DEVICE, "ack")) >= 2, 10, "two acks")
+        acks = recorder.rec.messages(DEVICE, "ack")
+        assert [a.get("error") for a in acks] == ["unknown key: pad", "too large: 257 bytes (at most 256)"], acks
