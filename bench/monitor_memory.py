@@ -22,8 +22,6 @@ import argparse
 import gc
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +37,8 @@ from monitor import recording  # noqa: E402
 from monitor.checker import MAX_DEVICES, Checker  # noqa: E402
 from monitor.fleet import Fleet  # noqa: E402
 from monitor.record import Record  # noqa: E402
+from tests.helpers import wait_until  # noqa: E402
+from tests.outage_harness import BrokerProcess  # noqa: E402
 
 SNAPSHOT = {"boot": "9f1c2a7b", "sess": 1, "seq": 5, "ts": 100, "ver": 3, "led": "auto", "lit": 0, "mode": "slow",
             "buttons": {"a": False, "b": False}, "presses": {"a": 0, "b": 0}, "temp_c": 24.3, "dropped": 0,
@@ -121,44 +121,25 @@ def children(pid):
         return [int(c) for c in f.read().split()]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: {what} did not happen within {timeout} s")
-        time.sleep(0.05)
-
-
 def live(n, cap, tmp):
     """`record` through a burst of `n` one-message ids: RSS of the record process and its receiver, idle
     after subscribing and after the burst was recorded and checked."""
     import paho.mqtt.client as mqtt
 
-    mosquitto = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    if mosquitto is None:
-        raise SystemExit("bench: mosquitto is needed for the live burst")
-    port = free_port()
-    conf = Path(tmp) / f"mosquitto-{port}.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\nmax_inflight_messages 0\n")
-    broker = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Its queue unbounded, so that nothing is dropped.
+    broker = BrokerProcess("mosquitto", tmp, extra_conf="max_queued_messages 0\nmax_inflight_messages 0\n")
+    port = broker.port
     out = Path(tmp) / f"live-{cap}.jsonl"
     rec = None
+    broker.start()
     try:
-        wait_for(lambda: _accepting(port), 10, "mosquitto listening")
         rec = subprocess.Popen([sys.executable, "-m", "monitor", "record", "--broker", f"127.0.0.1:{port}", "--out",
                                 str(out), "--quiet", "--max-devices", str(cap)], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = rec.stderr.readline()
         if not line.startswith("monitor: recording"):
             raise SystemExit(f"bench: record did not start: {line!r}")
-        wait_for(lambda: children(rec.pid), 10, "the receiver")
+        wait_until(lambda: children(rec.pid), 10, "the receiver")
         receiver = children(rec.pid)[0]
         time.sleep(1.0)  # idle: what a subscribed recorder holds before any message
         base = rss_of(rec.pid)[0], rss_of(receiver)[0]
@@ -179,7 +160,7 @@ def live(n, cap, tmp):
             info.wait_for_publish(60)
         pub.loop_stop()
         pub.disconnect()
-        wait_for(lambda: out.exists() and _lines(out) >= n, 600, "the burst recorded")
+        wait_until(lambda: out.exists() and _lines(out) >= n, 600, "the burst recorded")
         took = time.monotonic() - started
         time.sleep(3.0)  # the checker's hold (2 s reorder timeout for ids joined midway) ends; then read
         after = rss_of(rec.pid), rss_of(receiver)
@@ -187,17 +168,8 @@ def live(n, cap, tmp):
         if rec is not None:
             rec.terminate()
             rec.wait(60)
-        broker.terminate()
-        broker.wait(10)
+        broker.stop()
     return {"cap": cap, "base": base, "record": after[0], "receiver": after[1], "took": took}
-
-
-def _accepting(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def _lines(path):

@@ -307,7 +307,6 @@ def cell(value):
 
 def render(res, args):
     parts = []
-    heap = res.get("heaps", {})
     if "bisect" in res:
         b = res["bisect"]
         parts.append("### The smallest heap\n\nA bisection (to 4 KiB) over runs of %d s each on the virtual board: "

@@ -6,7 +6,6 @@ like a Pico's (issue 9's target, 128K on the unix port) on the virtual board.
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
