@@ -69,17 +69,24 @@ def encode_mark(mark: Mark) -> bytes:
     return orjson.dumps(obj) + b"\n"
 
 
-def _decode_mark(obj: dict[str, object]) -> Mark:
-    t, mono, event, reason = obj.get("t"), obj.get("m"), obj.get("monitor"), obj.get("reason", "")
-    if type(t) is not float and type(t) is not int or not _finite(t):
+def _times(t: object, mono: object) -> tuple[float, float | None]:
+    """A line's `"t"` and `"m"` as floats (`"m"` may be missing); `ValueError` when either is not a time."""
+    if type(t) is not float and type(t) is not int or not _finite(t):  # type: ignore[arg-type]
         raise ValueError('"t" must be a number (epoch seconds)')
-    if mono is not None and (type(mono) is not float and type(mono) is not int or not _finite(mono)):
+    if mono is not None and (type(mono) is not float and type(mono) is not int
+                             or not _finite(mono)):  # type: ignore[arg-type]
         raise ValueError('"m" must be a number (monotonic seconds)')
+    return float(t), None if mono is None else float(mono)  # type: ignore[arg-type]
+
+
+def _decode_mark(obj: dict[str, object]) -> Mark:
+    t, mono = _times(obj.get("t"), obj.get("m"))
+    event, reason = obj.get("monitor"), obj.get("reason", "")
     if event not in MARK_EVENTS:
         raise ValueError(f'"monitor" must be one of: {", ".join(MARK_EVENTS)}')
     if type(reason) is not str:
         raise ValueError('"reason" must be a string')
-    return Mark(float(t), event, None if mono is None else float(mono), reason)  # type: ignore[arg-type]
+    return Mark(t, event, mono, reason)  # type: ignore[arg-type]
 
 
 def encode(record: Record) -> bytes:
@@ -131,13 +138,7 @@ def decode(line: bytes) -> Record | Mark:
     get = obj.get
     if "monitor" in obj and "topic" not in obj:
         return _decode_mark(obj)
-    t = get("t")
-    if type(t) is not float and type(t) is not int or not _finite(t):
-        raise ValueError('"t" must be a number (epoch seconds)')
-    mono = get("m")
-    if mono is not None and (type(mono) is not float and type(mono) is not int or not _finite(mono)):
-        raise ValueError('"m" must be a number (monotonic seconds)')
-    mono = None if mono is None else float(mono)
+    t, mono = _times(get("t"), get("m"))
     topic = get("topic")
     if type(topic) is not str or not topic:
         raise ValueError('"topic" must be a non-empty string')
@@ -151,7 +152,7 @@ def decode(line: bytes) -> Record | Mark:
     if text is not None and "payload_b64" not in obj:
         if type(text) is not str:
             raise ValueError('"payload" must be a string')
-        return Record(float(t), topic, qos, retain, text.encode("utf-8"), mono)
+        return Record(t, topic, qos, retain, text.encode("utf-8"), mono)
     if ("payload" in obj) == ("payload_b64" in obj):
         raise ValueError('exactly one of "payload" and "payload_b64" is needed')
     if "payload" in obj:
@@ -162,7 +163,7 @@ def decode(line: bytes) -> Record | Mark:
         payload = base64.b64decode(obj["payload_b64"], validate=True)
     except (binascii.Error, ValueError):
         raise ValueError('"payload_b64" is not valid base64') from None
-    return Record(float(t), topic, qos, retain, payload, mono)
+    return Record(t, topic, qos, retain, payload, mono)
 
 
 def decode_item(number: int, line: bytes) -> Record | Mark | BadLine:
