@@ -22,20 +22,14 @@ def button_events(state, n):
     return out[:n]
 
 
-def led_events(state, n):
-    out = []
-    led = ("on", "off")
-    while len(out) < n:
-        out += rules.apply_command(state, "c%05d" % len(out), {"led": led[len(out) % 2]})
-    return out[:n]
-
-
-def mode_events(state, n):
-    out = []
-    mode = ("fast", "slow")
-    while len(out) < n:
-        out += rules.apply_command(state, "c%05d" % len(out), {"mode": mode[len(out) % 2]})
-    return out[:n]
+def command_events(field, values):
+    """A maker of `n` events of commands that flip `field` between `values` (each carries its command id)."""
+    def make(state, n):
+        out = []
+        while len(out) < n:
+            out += rules.apply_command(state, "c%05d" % len(out), {field: values[len(out) % 2]})
+        return out[:n]
+    return make
 
 
 def stamped(make, n):
@@ -57,7 +51,8 @@ def held(fn):
 
 def main():
     out = {"count": COUNT}
-    for kind, make in (("button", button_events), ("led", led_events), ("mode", mode_events)):
+    for kind, make in (("button", button_events), ("led", command_events("led", ("on", "off"))),
+                       ("mode", command_events("mode", ("fast", "slow")))):
         _, body = held(lambda: stamped(make, COUNT))
         box = Outbox(COUNT)
 
