@@ -9,7 +9,9 @@ for no ack or no broker), 1 for a failed check / rejected command / unreachable 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -18,10 +20,10 @@ from types import FrameType
 from typing import NoReturn, TypeVar
 
 from monitor import checker, command, recording, report, summary
-from monitor.errors import AckTimeout, BrokerError, MonitorError, RecordingError, UsageError
+from monitor.errors import AckTimeout, BrokerError, MonitorError, RecordingError, Refused, UsageError
 from monitor.findings import Finding
 from monitor.live import Session, tally_text
-from monitor.mqtt import DEFAULT_BROKER, parse_broker
+from monitor.mqtt import DEFAULT_BROKER, PASSWORD_ENV, Security, parse_broker
 from monitor.record import Record
 from monitor.text import printable, printable_json
 
@@ -64,6 +66,12 @@ def _device(text: str) -> str:
     return text
 
 
+def _ha_prefix(text: str) -> str:
+    if not text or any(c in text for c in "+#") or text.startswith("/") or text.endswith("/"):
+        raise argparse.ArgumentTypeError(f"not a discovery prefix: {text!r} (a topic, no '+', '#' or outer '/')")
+    return text
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -98,9 +106,35 @@ def _timeouts(p: argparse.ArgumentParser) -> None:
                    help=f"devices tracked at most; more are counted, not checked (default {checker.MAX_DEVICES})")
 
 
+def _connection(p: argparse.ArgumentParser) -> None:
+    """--user and --tls-ca: for every command that connects to the broker (docs/security.md)."""
+    p.add_argument("--user", metavar="NAME", help=f"log in as NAME; the password from {PASSWORD_ENV} or a "
+                                                  "prompt")
+    p.add_argument("--tls-ca", metavar="FILE", help="speak TLS, and trust only a broker certificate signed by "
+                                                    "this CA (PEM) for the host name given in --broker")
+
+
+def security(args: argparse.Namespace) -> Security:
+    """The login the flags ask for: the password from PICO_MQTT_PASSWORD, or asked without echo."""
+    if args.tls_ca is not None and not os.access(args.tls_ca, os.R_OK):
+        raise UsageError(f"cannot read {args.tls_ca} (--tls-ca)")
+    password = None
+    if args.user is not None:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            if not sys.stdin.isatty():
+                raise UsageError(f"--user {args.user}: no password: set {PASSWORD_ENV} or run at a terminal")
+            try:
+                password = getpass.getpass(f"password for {args.user}: ")
+            except (EOFError, KeyboardInterrupt):
+                raise UsageError("no password given") from None
+    return Security(user=args.user, password=password, tls_ca=args.tls_ca)
+
+
 def _listening(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    _connection(p)
     p.add_argument("--out", metavar="FILE", help="recording to append to (default recordings/<date-time>.jsonl)")
     p.add_argument("--for", dest="duration", type=_seconds, metavar="SECONDS", help="stop after this long")
     p.add_argument("--reconnect-for", type=_seconds, default=10.0, metavar="SECONDS",
@@ -136,8 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("slow", "fast"), help="set the blink mode")
     p.add_argument("--get", action="store_true", help="ask for a fresh snapshot")
     p.add_argument("--raw", metavar="TEXT", help="send TEXT verbatim (to try malformed commands)")
+    p.add_argument("--ha-forget", action="store_true", help="remove the device from Home Assistant: an empty "
+                                                            "retained message on its discovery topic")
+    p.add_argument("--ha-prefix", type=_ha_prefix, metavar="PREFIX",
+                   help="Home Assistant's discovery prefix, with --ha-forget (default homeassistant)")
     p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    _connection(p)
     p.add_argument("--timeout", type=_seconds, default=command.DEFAULT_TIMEOUT, metavar="S",
                    help=f"how long to wait for the ack (default {command.DEFAULT_TIMEOUT:g})")
 
@@ -145,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("devices", type=_count, metavar="N")
     p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    _connection(p)
     p.add_argument("--out", metavar="FILE", help="write a recording instead of publishing (no broker)")
     p.add_argument("--messages", type=_count, default=10_000, metavar="M", help="publish about M messages "
                                                                                   "(default 10000)")
@@ -185,7 +225,7 @@ def _live(args: argparse.Namespace, *, on_record: Callable[[Record], None] | Non
                       reconnect_for=args.reconnect_for, reorder_timeout=args.reorder_timeout,
                       command_timeout=args.command_timeout, on_record=on_record, on_finding=on_finding,
                       on_subscribed=on_subscribed, notice=say, max_devices=args.max_devices,
-                      view=args.command == "watch")
+                      view=args.command == "watch", security=security(args))
     return session, path.exists()
 
 
@@ -254,7 +294,7 @@ def do_fleet(args: argparse.Namespace) -> int:
         where = args.out
     else:
         count = publish(fleet, args.broker, args.messages, rate=args.rate, duration=args.duration, qos=args.qos,
-                        notice=say)
+                        notice=say, security=security(args))
         where = args.broker
     if args.manifest:
         try:
@@ -287,15 +327,23 @@ def do_send(args: argparse.Namespace) -> int:
         fields["mode"] = args.mode
     if args.get:
         fields["get"] = True
+    if args.ha_forget:
+        return _ha_forget(args, fields)
+    if args.ha_prefix is not None:
+        raise UsageError("--ha-prefix goes with --ha-forget")
     if args.raw is not None and fields:
         raise UsageError("--raw cannot be combined with --led, --mode or --get")
     if args.raw is None and not fields:
         raise UsageError("nothing to send: give --led, --mode, --get or --raw")
+    login = security(args)
     try:
         if args.raw is not None:
-            ack = command.send(args.broker, args.device, raw=args.raw, timeout=args.timeout)
+            ack = command.send(args.broker, args.device, raw=args.raw, timeout=args.timeout, security=login)
         else:
-            ack = command.send(args.broker, args.device, fields, timeout=args.timeout)
+            ack = command.send(args.broker, args.device, fields, timeout=args.timeout, security=login)
+    except Refused as exc:  # the broker said no (login, ACL, TLS): like a rejection, exit 1
+        say(str(exc))
+        return 1
     except (BrokerError, AckTimeout) as exc:
         say(str(exc))
         return 2
@@ -304,6 +352,23 @@ def do_send(args: argparse.Namespace) -> int:
     if not ack.ok:
         say(f"rejected: {ack.error}")
         return 1
+    return 0
+
+
+def _ha_forget(args: argparse.Namespace, fields: dict[str, object]) -> int:
+    if fields or args.raw is not None:
+        raise UsageError("--ha-forget cannot be combined with --led, --mode, --get or --raw")
+    login = security(args)
+    try:
+        topic = command.ha_forget(args.broker, args.device, args.ha_prefix or "homeassistant",
+                                  timeout=args.timeout, security=login)
+    except Refused as exc:
+        say(str(exc))
+        return 1
+    except BrokerError as exc:
+        say(str(exc))
+        return 2
+    say(f"{args.device} removed from Home Assistant: an empty retained message on {topic}")
     return 0
 
 

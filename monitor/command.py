@@ -4,11 +4,14 @@ The ack topic is subscribed (SUBACK received) before the command is published, s
 missed. The ack is matched by `id`: the one we generated (`m-<hex>`), the one in a raw command when the
 node can read it, or else the first ack with `"id": null` after sending (docs/protocol.md: the node
 answers `null` when it cannot read the id).
+
+Also `ha_forget()`: removing a node from Home Assistant (an empty retained message on its discovery topic).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -18,7 +21,7 @@ from typing import Any
 
 from monitor.errors import AckTimeout
 from monitor.model import parse_command
-from monitor.mqtt import CONNECT_TIMEOUT, Link
+from monitor.mqtt import CONNECT_TIMEOUT, Link, Security
 from monitor.record import Record
 
 DEFAULT_TIMEOUT = 5.0
@@ -64,7 +67,8 @@ def _ack_of(body: Mapping[str, Any], rtt_ms: float) -> Ack:
 
 
 def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
-         *, raw: str | bytes | None = None, connect_timeout: float = CONNECT_TIMEOUT) -> Ack:
+         *, raw: str | bytes | None = None, connect_timeout: float = CONNECT_TIMEOUT,
+         security: Security | None = None) -> Ack:
     """Send a command to `device` and return its ack.
 
     Give `fields` (e.g. `{"led": "on"}`; an id is added unless present) or `raw` (sent verbatim).
@@ -94,7 +98,7 @@ def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, time
                 box.setdefault("ack", (body, time.perf_counter()))
                 cond.notify_all()
 
-    with Link(broker, "monitor-send", on_record=on_record) as link:
+    with Link(broker, "monitor-send", on_record=on_record, security=security) as link:
         link.connect(connect_timeout)
         link.subscribe(ack_topic, qos=1, timeout=connect_timeout)
         deadline = time.monotonic() + timeout
@@ -108,3 +112,20 @@ def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, time
         raise AckTimeout(f"no ack ({which}) from {device} within {timeout:g} s")
     body, arrived = got
     return _ack_of(body, (arrived - start) * 1000.0)
+
+
+def ha_discovery_topic(device: str, prefix: str = "homeassistant") -> str:
+    """The node's Home Assistant device-discovery topic: its id with any character Home Assistant's ids
+    refuse (not `[A-Za-z0-9_-]`) as `_`, as node/lib/discovery.py writes it."""
+    return f"{prefix}/device/{re.sub(r'[^A-Za-z0-9_-]', '_', device)}/config"
+
+
+def ha_forget(broker: str, device: str, prefix: str = "homeassistant", timeout: float = DEFAULT_TIMEOUT, *,
+              security: Security | None = None) -> str:
+    """Remove `device` from Home Assistant: an empty retained message on its discovery topic (which both
+    clears the broker's retained config and tells Home Assistant to delete the device). Returns the topic."""
+    topic = ha_discovery_topic(device, prefix)
+    with Link(broker, "monitor-send", security=security) as link:
+        link.connect(timeout)
+        link.publish(topic, b"", qos=1, retain=True, timeout=timeout)
+    return topic

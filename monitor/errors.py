@@ -13,6 +13,11 @@ class BrokerError(MonitorError):
     """The broker could not be reached, refused us, refused a subscription, or the connection was lost."""
 
 
+class Refused(BrokerError):
+    """The broker answered, and said no: a bad password, not authorized, an untrusted TLS certificate or one
+    for another host, TLS and plain MQTT mixed up."""
+
+
 class RecordingError(MonitorError):
     """A recording could not be opened, read or written."""
 

@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 from monitor import recording
 from monitor.errors import BrokerError, RecordingError
 from monitor.fleet import Fleet, Publication, pace
-from monitor.mqtt import CONNECT_TIMEOUT, parse_broker
+from monitor.mqtt import CONNECT_TIMEOUT, Security, parse_broker
 from monitor.record import Record
 
 INFLIGHT = 1000
@@ -23,13 +23,14 @@ DRAIN_S = 30.0
 
 
 def publish(fleet: Fleet, broker: str, count: int, *, rate: float = 0.0, duration: float | None = None,
-            qos: int = 1, notice: Callable[[str], None] | None = None) -> int:
+            qos: int = 1, notice: Callable[[str], None] | None = None, security: Security | None = None) -> int:
     """Publish the fleet's messages (about `count`) to `broker`; how many went out."""
     host, port = parse_broker(broker)
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"fleet-{time.monotonic_ns() % 10**9}",
                          protocol=mqtt.MQTTv311)
     client.max_inflight_messages_set(INFLIGHT)
     client.max_queued_messages_set(0)
+    (security or Security()).apply(client)
     connected = []
 
     def on_connect(c: mqtt.Client, userdata: object, flags: object, reason: mqtt.ReasonCode, props: object) -> None:
@@ -48,6 +49,8 @@ def publish(fleet: Fleet, broker: str, count: int, *, rate: float = 0.0, duratio
         deadline = time.monotonic() + CONNECT_TIMEOUT
         while not connected and time.monotonic() < deadline:
             time.sleep(0.01)
+        if connected == [False]:
+            raise BrokerError(f"the broker at {host}:{port} refused the connection (--user and its password?)")
         if connected != [True]:
             raise BrokerError(f"no CONNACK from the broker at {host}:{port}")
         last: list[mqtt.MQTTMessageInfo] = []

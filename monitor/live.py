@@ -29,6 +29,7 @@ from monitor import receiver
 from monitor.checker import COMMAND_TIMEOUT, MAX_DEVICES, REORDER_TIMEOUT, Checker, Device
 from monitor.errors import MonitorError, RecordingError
 from monitor.follow import Follower
+from monitor.mqtt import Security
 from monitor.record import Record
 from monitor.recording import decode_item, text_fields
 
@@ -46,10 +47,12 @@ class Session:
                  command_timeout: float = COMMAND_TIMEOUT, on_record: Callable[[Record], None] | None = None,
                  on_finding: Callable[[F.Finding], None] | None = None,
                  on_subscribed: Callable[[], None] | None = None, notice: Callable[[str], None] | None = None,
-                 max_devices: int = MAX_DEVICES, view: bool = False) -> None:
+                 max_devices: int = MAX_DEVICES, view: bool = False, security: Security | None = None) -> None:
         self.path = path
         self.config: dict[str, Any] = {"out": str(path), "broker": broker, "session": session,
-                                       "duration": duration, "reconnect_for": reconnect_for}
+                                       "duration": duration, "reconnect_for": reconnect_for,
+                                       **(security or Security()).config()}
+        self._password = security.password if security else None  # for the receiver: in its environment
         self.recent: deque[F.Finding] = deque(maxlen=RECENT)
         self._on_record = on_record
         self._on_finding = on_finding
@@ -79,7 +82,7 @@ class Session:
     def start(self) -> None:
         """Start the receiver and wait until the recording is open; `MonitorError` if it cannot be."""
         try:
-            self._proc = receiver.spawn(self.config)
+            self._proc = receiver.spawn(self.config, password=self._password)
         except OSError as exc:
             raise MonitorError(f"cannot start the receiver: {exc.strerror or exc}") from None
         deadline = time.monotonic() + START_TIMEOUT

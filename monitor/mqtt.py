@@ -4,20 +4,30 @@
 paho's loop (on paho's own thread, or pumped by the owner's thread with `own_loop`), subscribes and
 publishes waiting (bounded) for the broker's SUBACK and PUBACK, and disconnects cleanly. Every incoming paho message becomes a `Record` here, once, before any other code
 sees it; messages matching none of the link's subscriptions are dropped here (see `Link.strays`).
+
+`Security` is how a client logs in: a user name and password, and TLS verified against a CA file
+(certificate and host name). A connection that fails says why in one sentence (`BrokerError`): refused
+(bad password, not authorized), an untrusted certificate, a certificate for another host, or TLS and
+plain MQTT mixed up. The password never leaves this process except through PICO_MQTT_PASSWORD in the
+environment of the monitor's own receiver process (`Security.from_config`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from monitor.errors import BrokerError, UsageError
+from monitor.errors import BrokerError, Refused, UsageError
 from monitor.record import Record
 
 DEFAULT_PORT = 1883
@@ -50,6 +60,52 @@ def parse_broker(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+PASSWORD_ENV = "PICO_MQTT_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Security:
+    """How to log in: `user` (with `password`) and/or TLS verified against the PEM CA file `tls_ca`."""
+
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls_ca: str | None = None
+
+    def apply(self, client: mqtt.Client) -> None:
+        """Set the credentials and TLS on a paho client (before it connects)."""
+        if self.user is not None:
+            client.username_pw_set(self.user, self.password)
+        if self.tls_ca is not None:
+            try:
+                context = ssl.create_default_context(cafile=self.tls_ca)  # verifies certificate and host name
+            except (OSError, ssl.SSLError) as exc:
+                reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+                raise BrokerError(f"cannot use {self.tls_ca} as the CA (--tls-ca): {reason}") from None
+            client.tls_set_context(context)
+
+    def config(self) -> dict[str, Any]:
+        """What a receiver process needs, without the password (that goes in its environment)."""
+        return {"user": self.user, "tls_ca": self.tls_ca}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Security:
+        user = config.get("user")
+        return cls(user=user, password=os.environ.get(PASSWORD_ENV) if user is not None else None,
+                   tls_ca=config.get("tls_ca"))
+
+
+def _tls_failure(exc: ssl.SSLError, address: str, host: str) -> str:
+    """One sentence for a failed TLS handshake."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        message = exc.verify_message or str(exc)
+        if "hostname" in message.lower() or "ip address mismatch" in message.lower():
+            return f"the certificate of the broker at {address} is not for {host!r} ({message})"
+        return (f"the certificate of the broker at {address} is not trusted by the CA given with --tls-ca "
+                f"({message})")
+    reason = exc.reason or exc.strerror or str(exc) or type(exc).__name__
+    return f"TLS with the broker at {address} failed ({reason}): is it a TLS port?"
+
+
 def topic_matches(pattern: str, topic: str) -> bool:
     """Whether `topic` matches the subscription filter `pattern` (`+` and `#` wildcards)."""
     return mqtt.topic_matches_sub(pattern, topic)
@@ -80,8 +136,9 @@ class Link:
 
     def __init__(self, broker: str, name: str = "monitor", *, on_record: Callable[[Record], None] | None = None,
                  on_change: Callable[[], None] | None = None, reconnect: bool = False,
-                 session: str | None = None, own_loop: bool = False) -> None:
+                 session: str | None = None, own_loop: bool = False, security: Security | None = None) -> None:
         self.host, self.port = parse_broker(broker)
+        self.security = security or Security()
         self.own_loop = own_loop
         self._reconnect = reconnect
         self._retry_at = 0.0                      # own loop: when to try reconnecting next
@@ -113,6 +170,7 @@ class Link:
         client.on_disconnect = self._disconnected_cb
         client.on_subscribe = self._subscribed_cb
         client.on_message = self._message_cb
+        self.security.apply(client)
         self._client = client
 
     # paho's thread -----------------------------------------------------------------------------
@@ -126,8 +184,9 @@ class Link:
     def _connected_cb(self, client: mqtt.Client, userdata: object, flags: object,
                       reason_code: mqtt.ReasonCode, properties: object) -> None:
         if reason_code.is_failure:
+            hint = "" if self.security.user is not None else " (no user given: --user)"
             with self._cond:
-                self._refused = f"the broker at {self.address} refused the connection: {reason_code}"
+                self._refused = f"the broker at {self.address} refused the connection: {reason_code}{hint}"
                 self._cond.notify_all()
             self._notify()
             return
@@ -154,6 +213,10 @@ class Link:
             self._connected = False
             if not self._closing:
                 self._lost = f"connection to {self.address} lost ({reason_code})" if was else self._lost
+            if not was and self.connects == 0 and self._refused is None:
+                # closed before any CONNACK: most often plain MQTT sent to a TLS port
+                self._refused = (f"the broker at {self.address} closed the connection before answering"
+                                 + ("" if self.security.tls_ca else ": is it a TLS port? (then give --tls-ca)"))
             self._cond.notify_all()
         self._notify()
 
@@ -204,7 +267,15 @@ class Link:
         self._client.connect_timeout = max(timeout, 0.1)
         try:
             self._client.connect(self.host, self.port, keepalive=KEEPALIVE_S)
+        except ssl.SSLError as exc:
+            raise Refused(_tls_failure(exc, self.address, self.host)) from None
         except (OSError, ValueError) as exc:
+            if self.security.tls_ca and isinstance(exc, (ConnectionResetError, ConnectionAbortedError)):
+                raise Refused(f"TLS with the broker at {self.address} failed ({exc.strerror or exc}): "
+                              "is it a TLS port?") from None
+            if self.security.tls_ca and isinstance(exc, TimeoutError):  # amqtt's plain port waits, mute
+                raise Refused(f"no answer to TLS from the broker at {self.address} within {timeout:g} s: "
+                              "is it a plain (non-TLS) port?") from None
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise BrokerError(f"cannot reach the broker at {self.address}: {reason}") from None
         self._started = True
@@ -215,7 +286,9 @@ class Link:
             connected, refused = self._connected, self._refused
         if not connected:
             self.close()
-            raise BrokerError(refused or f"no answer (CONNACK) from the broker at {self.address} within {timeout:g} s")
+            if refused:
+                raise Refused(refused)
+            raise BrokerError(f"no answer (CONNACK) from the broker at {self.address} within {timeout:g} s")
 
     def expect(self, topic: str, qos: int = 1) -> None:
         """Accept messages on `topic` before subscribing: a resumed session's queued messages arrive
@@ -297,7 +370,7 @@ class Link:
         try:
             client.reconnect()  # the TCP connect (bounded by paho's connect_timeout) and CONNECT
             self._retry_delay = RECONNECT_MIN_S
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # (ssl.SSLError is an OSError)
             self._retry_at = time.monotonic() + self._retry_delay
             self._retry_delay = min(self._retry_delay * 2, RECONNECT_MAX_S)
 

@@ -43,6 +43,7 @@ from typing import Any
 
 from monitor.errors import MonitorError, RecordingError
 from monitor.recording import Mark, Writer
+from monitor.mqtt import PASSWORD_ENV, Security
 from monitor.subscriber import Subscriber
 
 HEARTBEAT_S = 0.1
@@ -144,7 +145,8 @@ class Receiver:
         self.events.send({"opened": {"offset": writer.offset, "line": writer.first_line}})
         self.subscriber = Subscriber(config["broker"], writer.write, reconnect_for=config["reconnect_for"],
                                      notice=lambda text: self.events.send({"notice": text}),
-                                     session=config.get("session"), tick=self._tick, mark=self._mark)
+                                     session=config.get("session"), tick=self._tick, mark=self._mark,
+                                     security=Security.from_config(config))
         if self._stop:
             self.subscriber.stop()
         try:
@@ -188,11 +190,14 @@ def main(argv: list[str]) -> int:
     return receiver.run()
 
 
-def spawn(config: dict[str, Any]) -> subprocess.Popen[bytes]:
+def spawn(config: dict[str, Any], password: str | None = None) -> subprocess.Popen[bytes]:
     """Start a receiver with `config` (`out`, `broker`, `reconnect_for`, and optionally `session`,
-    `duration`): its stdin and stdout are pipes to the caller, its stderr is the caller's."""
+    `duration`, `user`, `tls_ca`): its stdin and stdout are pipes to the caller, its stderr is the caller's.
+    The `password` goes in its environment (PICO_MQTT_PASSWORD), never on its command line."""
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
+    if password is not None:
+        env[PASSWORD_ENV] = password
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return subprocess.Popen([sys.executable, "-m", "monitor.receiver", json.dumps(config)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=env, close_fds=True)

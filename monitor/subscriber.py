@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 
 from monitor.errors import BrokerError, MonitorError
-from monitor.mqtt import CONNECT_TIMEOUT, Link
+from monitor.mqtt import CONNECT_TIMEOUT, Link, Security
 from monitor.record import Record
 
 TOPIC = "pico/+/#"
@@ -44,8 +44,9 @@ class Subscriber:
     def __init__(self, broker: str, sink: Callable[[Record], None], *, topic: str = TOPIC,
                  reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
                  session: str | None = None, tick: Callable[[float], float | None] | None = None,
-                 mark: Callable[[str, str], None] | None = None) -> None:
+                 mark: Callable[[str, str], None] | None = None, security: Security | None = None) -> None:
         self.broker = broker
+        self.security = security
         self.topic = topic
         self.session = session
         self._tick = tick
@@ -71,7 +72,7 @@ class Subscriber:
         and re-raises (as a `MonitorError`) whatever the sink raised.
         """
         link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._change, reconnect=True,
-                    session=self.session, own_loop=True)
+                    session=self.session, own_loop=True, security=self.security)
         try:
             if self.session is not None:
                 link.expect(self.topic, qos=1)
