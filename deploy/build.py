@@ -34,6 +34,27 @@ class Build:
     root: dict = field(default_factory=dict)
 
 
+CA_FILE = "ca.der"  # in the firmware's folder; BROKER_CA names it relative to config.py
+
+
+def ca_der(path):
+    """The DER bytes of the CA certificate in `path` (PEM or DER), checked on the laptop: the board's
+    mbedTLS takes DER. Raises DeployError."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise DeployError("build", f"--ca {path}: {e.strerror}") from None
+    try:
+        cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
+                else x509.load_der_x509_certificate(data))
+    except ValueError:
+        raise DeployError("build", f"--ca {path}: not a certificate (PEM or DER)") from None
+    return cert.public_bytes(Encoding.DER)
+
+
 def sha256_file(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -84,8 +105,9 @@ def compile_mpy(binary, source, out):
                                    + (message[-1] if message else f"status {result.returncode}"))
 
 
-def build(dest, config_local, secrets=None, mpy=True, node_dir=NODE_DIR):
-    """Lay out the firmware in `dest` (an empty folder) and return its Build."""
+def build(dest, config_local, secrets=None, mpy=True, node_dir=NODE_DIR, ca_der=None):
+    """Lay out the firmware in `dest` (an empty folder) and return its Build. `ca_der`: the broker's
+    CA certificate (DER bytes), copied beside config.py as CA_FILE."""
     dest = Path(dest)
     node_dir = Path(node_dir)
     sources = sorted(node_dir.joinpath("lib").glob("*.py"))
@@ -106,6 +128,8 @@ def build(dest, config_local, secrets=None, mpy=True, node_dir=NODE_DIR):
     (slot_dir / "config_local.py").write_text(config_local)
     if secrets is not None:
         (slot_dir / "secrets.py").write_text(secrets)
+    if ca_der is not None:
+        (slot_dir / CA_FILE).write_bytes(ca_der)
     root_dir = dest / "root"
     root_dir.mkdir()
     for name in layout.ROOT_FILES:

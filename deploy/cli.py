@@ -40,12 +40,16 @@ def build_parser():
     p.add_argument("--port", help="the board's serial port (default: the one MicroPython board "
                                   "attached; a virtual board: DIR/serial)")
     p.add_argument("--broker", required=True, metavar="HOST[:PORT]",
-                   help="the MQTT broker as the board reaches it (port 1883 if not given)")
+                   help="the MQTT broker as the board reaches it (port 1883 if not given, 8883 with --ca)")
     p.add_argument("--wifi", metavar="SSID", help="the Wi-Fi network the board joins")
     p.add_argument("--country", metavar="CC", help="the Wi-Fi country code (config.py: GB)")
     p.add_argument("--id", dest="device_id", metavar="ID",
                    help="the device id (default: pico- and the hex of the board's unique id)")
-    p.add_argument("--user", metavar="NAME", help="the broker user name")
+    p.add_argument("--user", metavar="NAME", help="the broker user name (a node's is its device id); "
+                                                  "the password from PICO_MQTT_PASSWORD or a prompt")
+    p.add_argument("--ca", metavar="FILE", help="the broker's CA certificate (PEM or DER, e.g. "
+                                                "python -m broker certs' ca.pem): the node speaks TLS "
+                                                "and verifies the broker's certificate and name")
     p.add_argument("--index", metavar="URL|DIR", help="the mip index for umqtt.simple "
                                                       "(default: micropython-lib's)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -62,7 +66,8 @@ def build_parser():
 def parse_args(argv):
     args = build_parser().parse_args(argv)
     try:
-        args.broker_host, args.broker_port = settings.parse_broker(args.broker)
+        args.broker_host, args.broker_port = settings.parse_broker(
+            args.broker, settings.DEFAULT_TLS_PORT if args.ca else settings.DEFAULT_BROKER_PORT)
         if args.device_id is not None:
             settings.check_device_id(args.device_id)
         if args.country is not None:
@@ -100,6 +105,7 @@ class Deploy:
         self.reset_done = False
         self.device_id = None
         self.broker_password = None
+        self.ca_der = None
 
     def steps(self):
         steps = [("find", self.find), ("build", self.make_build)]
@@ -151,11 +157,13 @@ class Deploy:
             raise DeployError("build", str(e)) from None
         self.broker_password = broker_password   # the laptop's own look at the broker uses it too
         secrets = settings.secrets_text(wifi_password, broker_password)
+        self.ca_der = ca = build.ca_der(a.ca) if a.ca is not None else None
         local = settings.config_local_text(a.broker_host, a.broker_port, a.wifi, a.device_id,
                                            a.user, a.country, a.settings,
-                                           with_secrets=secrets is not None)
+                                           with_secrets=secrets is not None,
+                                           ca=build.CA_FILE if ca is not None else None)
         self.workdir = build.private_dir()
-        self.build = build.build(self.workdir / "firmware", local, secrets, mpy=not a.no_mpy)
+        self.build = build.build(self.workdir / "firmware", local, secrets, mpy=not a.no_mpy, ca_der=ca)
         kind = "source (--no-mpy)" if a.no_mpy else ".mpy"
         say("build", f"{sum(1 for r in self.build.slot if r.startswith('lib/'))} modules as {kind}")
 
@@ -237,7 +245,8 @@ class Deploy:
 
     def watch_broker(self):
         a = self.args
-        self.watch = online.StatusWatch(a.broker_host, a.broker_port, a.user, self.broker_password)
+        self.watch = online.StatusWatch(a.broker_host, a.broker_port, a.user, self.broker_password,
+                                        self.ca_der)
         if self.watch.error:
             say("broker", f"note: {self.watch.error}; the node will be awaited on its console only")
         else:
@@ -262,11 +271,12 @@ class Deploy:
         print(f"{device} is online: firmware {result.fw or 'unknown'}, free heap {heap}, "
               f"boot {result.boot or 'unknown'}")
         broker = f"{a.broker_host}:{a.broker_port}"
-        if settings.is_loopback(a.broker_host):
+        if settings.is_loopback(a.broker_host) and not a.ca:   # TLS: the name the certificate is for
             broker = f"127.0.0.1:{a.broker_port}"
         print("Next:")
-        print(f"  {MONITOR} watch --broker {broker}")
-        print(f"  {MONITOR} send {device} --led on --broker {broker}")
+        tls = (f" --tls-ca {a.ca}" if a.ca else "") + (" --user MONITOR-USER" if a.user else "")
+        print(f"  {MONITOR} watch --broker {broker}{tls}")
+        print(f"  {MONITOR} send {device} --led on --broker {broker}{tls}")
         print(f"  mpremote connect {self.port} repl      (the node's console; Ctrl-] leaves)")
 
     def logs(self):

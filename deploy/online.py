@@ -25,7 +25,7 @@ class StatusWatch:
     broker had retained: the firmware that was running. `events` gets (id, payload) for each
     status online with a boot not among them."""
 
-    def __init__(self, host, port, user=None, password=None):
+    def __init__(self, host, port, user=None, password=None, ca_der=None):
         import paho.mqtt.client as mqtt
 
         self.old_boots = set()
@@ -37,6 +37,12 @@ class StatusWatch:
                                    client_id=f"deploy-{time.monotonic_ns() % 10**9}")
         if user is not None:
             self._client.username_pw_set(user, password)
+        if ca_der is not None:
+            import ssl
+
+            context = ssl.create_default_context()  # verifies the certificate and the host name
+            context.load_verify_locations(cadata=ca_der)
+            self._client.tls_set_context(context)
         self._client.on_connect = lambda c, u, f, rc, p: (
             c.subscribe("pico/+/status", qos=1) if not rc.is_failure else None)
         self._client.on_subscribe = lambda *a: self._subscribed.set()

@@ -14,18 +14,19 @@ import sys
 WIFI_PASSWORD_ENV = "PICO_WIFI_PASSWORD"
 MQTT_PASSWORD_ENV = "PICO_MQTT_PASSWORD"
 DEFAULT_BROKER_PORT = 1883
+DEFAULT_TLS_PORT = 8883
 # Characters that would change what a topic means (pico/<id>/...), or break a client id.
 _PASSWORDS = {"WIFI_PASSWORD": WIFI_PASSWORD_ENV, "BROKER_PASSWORD": MQTT_PASSWORD_ENV}
 _ID_FORBIDDEN = set("/+#") | {chr(c) for c in range(33)}
 
 
-def parse_broker(text):
+def parse_broker(text, default_port=DEFAULT_BROKER_PORT):
     """(host, port) from 'HOST' or 'HOST:PORT' ('[::1]:1883' for IPv6). Raises ValueError."""
     found = re.fullmatch(r"\[([^\]\s]+)\](?::(\d{1,5}))?|([^:\[\]\s]+)(?::(\d{1,5}))?", text.strip())
     port = found and (found.group(2) or found.group(4))
     if not found or (port and not 0 < int(port) < 65536):
         raise ValueError(f"--broker takes HOST or HOST:PORT, e.g. 192.168.1.20:1883, not {text!r}")
-    return found.group(1) or found.group(3), int(port) if port else DEFAULT_BROKER_PORT
+    return found.group(1) or found.group(3), int(port) if port else default_port
 
 
 def check_device_id(text):
@@ -59,10 +60,12 @@ def parse_setting(text):
 
 
 def config_local_text(broker_host, broker_port, wifi_ssid=None, device_id=None, user=None,
-                      country=None, extra=(), with_secrets=False):
+                      country=None, extra=(), with_secrets=False, ca=None):
     lines = ["# Written by python -m deploy; overrides config.py on this board.",
              f"BROKER_HOST = {broker_host!r}",
              f"BROKER_PORT = {broker_port!r}"]
+    if ca is not None:
+        lines.append(f"BROKER_CA = {ca!r}  # beside config.py: TLS, the broker's certificate verified")
     if wifi_ssid is not None:
         lines.append(f"WIFI_SSID = {wifi_ssid!r}")
     if country is not None:

@@ -2,7 +2,7 @@
 
 Change values here, or better, put overrides in `config_local.py` next to this file (not committed):
 the virtual board writes one to set the broker and device id without editing this file. Secrets
-(Wi-Fi and broker passwords) go in `secrets.py` (not committed), which `config_local.py` may import.
+(Wi-Fi and broker passwords, the broker user) go in `secrets.py` (not committed), read below.
 """
 
 # Hardware (Pico 2 W). Buttons go to GND and use the internal pull-up: pressed reads 0.
@@ -25,11 +25,15 @@ WIFI_POWER_SAVE = False        # power saving has been tied to silent drop-outs
 WIFI_CONNECT_TIMEOUT_S = 20
 WIFI_CHECK_MS = 1000           # how often the link is checked once up
 
-# Broker.
+# Broker. The user name and password belong in secrets.py (not committed): a node's user name is its
+# device id (docs/security.md).
 BROKER_HOST = "mqtt.local"
-BROKER_PORT = 1883
+BROKER_PORT = None             # None: 8883 with TLS (BROKER_CA set), else 1883
 BROKER_USER = None
 BROKER_PASSWORD = None
+BROKER_CA = None               # the CA certificate's file on the board (DER or PEM): TLS, verified
+NTP_HOST = "pool.ntp.org"      # sets the board's clock before a certificate is checked
+REFUSED_RETRY_MS = 30000       # a refused login or certificate is retried this often, not hammered
 KEEPALIVE_S = 30               # never 0: Mosquitto 2.0.12 and newer refuse it. A dead link is
                                # noticed after at most 1 1/3 of this (pings every third).
 SOCKET_TIMEOUT_S = 5           # the longest wait for a TCP connect, a CONNACK or a SUBACK
@@ -55,6 +59,16 @@ OUTBOX_SIZE = 256              # events and acks waiting to be published (snapsh
                                # which keeps every press of a 10-minute outage.
 INBOX_SIZE = 8                 # commands waiting for the command owner; newest dropped when full
 MAX_COMMAND_BYTES = 256
+
+# Home Assistant MQTT discovery (docs/home-assistant.md): True publishes the device's discovery
+# (homeassistant/device/<id>/config), False publishes none.
+HA_DISCOVERY = True
+HA_PREFIX = "homeassistant"
+
+try:
+    from secrets import *  # noqa: F401,F403  (BROKER_USER, BROKER_PASSWORD, WIFI_PASSWORD)
+except ImportError:
+    pass
 
 try:
     from config_local import *  # noqa: F401,F403  (a board's own overrides)

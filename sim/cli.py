@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deploy.settings import password
 from sim import console, deps, nodeconfig, runner
 from sim.errors import SimError
 from sim.pins import Board
@@ -67,6 +68,10 @@ def build_parser():
     p.add_argument("--id", dest="device_id", metavar="ID", help="the device id")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="override a node/config.py setting (VALUE a Python literal, else text)")
+    p.add_argument("--user", metavar="NAME", help="log in to the broker as NAME (a node's user name is "
+                   f"its device id); the password comes from ${nodeconfig.PASSWORD_ENV} or a prompt")
+    p.add_argument("--ca", metavar="FILE", help="speak TLS to the broker and verify its certificate "
+                   "against this CA (PEM or DER, e.g. from python -m broker certs)")
     _add_run_options(p)
     p.add_argument("--serial", action="store_true",
                    help="put the board's REPL on a serial port, BOARD/serial, as a Pico's USB "
@@ -115,13 +120,17 @@ def cmd_node(args):
         if args.broker is not None:
             nodeconfig.parse_broker(args.broker)
         settings = [nodeconfig.parse_setting(s) for s in args.settings]
+        login = (args.user, password(nodeconfig.PASSWORD_ENV, "broker")) if args.user else None
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if args.ca is not None and not Path(args.ca).is_file():
+        raise UsageError(f"--ca {args.ca}: no such file")
     if args.serial:
         return _serve_console(args, lambda board_dir, **kw: runner.start_node_console(
-            board_dir, args.broker, args.device_id, settings, press=args.press, **kw))
+            board_dir, args.broker, args.device_id, settings, press=args.press, login=login,
+            ca=args.ca, **kw))
     return _run_until_done(args, lambda **kw: runner.start_node(
-        args.broker, args.device_id, settings, **kw))
+        args.broker, args.device_id, settings, login=login, ca=args.ca, **kw))
 
 
 def cmd_board(args):

@@ -1,11 +1,14 @@
 """The node's configuration for one virtual-board run, without editing node/config.py: the
 text of a `config_local.py` (which node/config.py star-imports at its end) from the
---broker, --id and --set options. Pure functions; the runner writes the file.
+--broker, --id, --ca and --set options, and of a `secrets.py` from --user and its password.
+Pure functions; the runner writes the files.
 """
 
 import ast
 
 SIM_AP_SSID = "sim-ap"  # sim/board/network.py's access point
+PASSWORD_ENV = "PICO_MQTT_PASSWORD"
+SECRET_KEYS = ("BROKER_PASSWORD", "WIFI_PASSWORD")
 
 
 def parse_broker(text):
@@ -23,6 +26,9 @@ def parse_setting(text):
     key = key.strip()
     if not sep or not key.isidentifier():
         raise ValueError(f"--set takes KEY=VALUE, e.g. HEARTBEAT_S=2, not {text!r}")
+    if key in SECRET_KEYS:
+        raise ValueError(f"--set {key}: a password never goes on a command line; "
+                         f"use --user and {PASSWORD_ENV} or the prompt")
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):
@@ -30,9 +36,15 @@ def parse_setting(text):
     return key, value
 
 
-def config_local(broker=None, device_id=None, settings=()):
+def secrets(user, password):
+    """The text of the run's secrets.py (node/config.py reads it): the broker's user and password."""
+    return ("# Written by the virtual board (python -m sim node) for one run. A password: keep it here only.\n"
+            f"BROKER_USER = {user!r}\nBROKER_PASSWORD = {password!r}\n")
+
+
+def config_local(broker=None, device_id=None, settings=(), ca=None):
     """The text of config_local.py. `broker` is 'HOST:PORT', `settings` (KEY, value) pairs;
-    later ones win, as they come later in the file."""
+    later ones win, as they come later in the file. `ca`: the CA file's path (TLS to the broker)."""
     lines = ["# Written by the virtual board (python -m sim node) for one run; overrides config.py.",
              "# The board's path: join the virtual board's access point (WIFI_SSID=None: no Wi-Fi).",
              f"WIFI_SSID = {SIM_AP_SSID!r}"]
@@ -41,6 +53,8 @@ def config_local(broker=None, device_id=None, settings=()):
         lines += [f"BROKER_HOST = {host!r}", f"BROKER_PORT = {port!r}"]
     if device_id is not None:
         lines.append(f"DEVICE_ID = {device_id!r}")
+    if ca is not None:
+        lines.append(f"BROKER_CA = {str(ca)!r}")
     for key, value in settings:
         lines.append(f"{key} = {value!r}")
     return "\n".join(lines) + "\n"

@@ -262,15 +262,29 @@ def node_program():
     return main
 
 
-def start_node(broker=None, device_id=None, settings=(), program=None, heap=None, **kw):
+def _write_node_config(overrides, broker, device_id, settings, login, ca):
+    pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
+    overrides.mkdir(parents=True, exist_ok=True)
+    (overrides / "config_local.py").write_text(nodeconfig.config_local(
+        broker, device_id, pairs, ca=Path(ca).resolve() if ca is not None else None))
+    secrets = overrides / "secrets.py"
+    if login is not None:
+        fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(nodeconfig.secrets(*login))
+    elif secrets.exists():
+        secrets.unlink()            # a board folder used again without --user: no stale login
+
+
+def start_node(broker=None, device_id=None, settings=(), program=None, heap=None, login=None, ca=None,
+               **kw):
     """Start the node firmware (node/main.py, or `program`) on a virtual board with its
     configuration overridden for this run: broker 'HOST:PORT', device_id, settings as
-    (KEY, value) pairs or 'KEY=VALUE' texts; heap: the interpreter's heap size, as for start().
-    Other keywords as for start()."""
+    (KEY, value) pairs or 'KEY=VALUE' texts; heap: the interpreter's heap size, as for start();
+    login: (user, password) for the broker, written to the run's secrets.py (mode 0600); ca: the CA
+    file that makes the node speak TLS to the broker. Other keywords as for start()."""
     program = Path(program) if program else node_program()
     deps.require_umqtt()
-    pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
-    text = nodeconfig.config_local(broker, device_id, pairs)
     cleanup = []
     board_dir = kw.pop("board_dir", None)
     if board_dir is None:
@@ -279,8 +293,7 @@ def start_node(broker=None, device_id=None, settings=(), program=None, heap=None
     # In the board directory, so that nothing else is left behind if the runner is killed.
     overrides = Path(board_dir) / NODE_CONFIG_DIR
     try:
-        overrides.mkdir(parents=True, exist_ok=True)
-        (overrides / "config_local.py").write_text(text)
+        _write_node_config(overrides, broker, device_id, settings, login, ca)
         return start(program, board_dir=board_dir, overrides_dir=overrides, _cleanup=cleanup,
                      heap=heap, **kw)
     except BaseException:
@@ -290,17 +303,14 @@ def start_node(broker=None, device_id=None, settings=(), program=None, heap=None
 
 
 def start_node_console(board_dir, broker=None, device_id=None, settings=(), press=(), heap=None,
-                       say=None):
+                       say=None, login=None, ca=None):
     """Start the node firmware from node/ (configured as by start_node) on a board with a serial
     console in `board_dir`; return its sim.console.Console. The node runs in place of the flash's
     main.py, its modules read from the host, read-only."""
     deps.require_umqtt()
     program = node_program()
-    pairs = [nodeconfig.parse_setting(s) if isinstance(s, str) else s for s in settings]
-    text = nodeconfig.config_local(broker, device_id, pairs)
     overrides = Path(board_dir) / NODE_CONFIG_DIR
-    overrides.mkdir(parents=True, exist_ok=True)
-    (overrides / "config_local.py").write_text(text)
+    _write_node_config(overrides, broker, device_id, settings, login, ca)
     return Console(board_dir, program=program,
                    path=[overrides, NODE_DIR, NODE_DIR / "lib", deps.lib_dir()], heap=heap,
                    env={"SIM_PRESS": parse_presses(press)}, say=say)

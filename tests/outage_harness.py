@@ -435,16 +435,18 @@ class Partition:
 class NodeProcess:
     """The node firmware on the virtual board (`python -m sim node`), optionally inside a namespace."""
 
-    def __init__(self, broker_addr, device, board_dir, settings=(), prefix=()):
+    def __init__(self, broker_addr, device, board_dir, settings=(), prefix=(), extra=(), env=None):
+        """`extra`: more arguments for `sim node` (--user, --ca); `env`: more environment variables
+        (PICO_MQTT_PASSWORD)."""
         board_dir = Path(board_dir)
         board_dir.mkdir(parents=True, exist_ok=True)
         args = [*prefix, PY, "-m", "sim", "node", "--broker", broker_addr, "--id", device,
-                "--board", str(board_dir), "--heap", NODE_HEAP]
+                "--board", str(board_dir), "--heap", NODE_HEAP, *extra]
         for s in settings:
             args += ["--set", s]
         self.device = device
         self.board = Board(board_dir)
-        self.child = Child(args, cwd=ROOT)
+        self.child = Child(args, cwd=ROOT, env={**os.environ, **env} if env else None)
 
     def wait_connected(self, session=1, timeout=20):
         self.child.wait_line("session %d" % session, timeout)

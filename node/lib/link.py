@@ -31,6 +31,15 @@ An incoming PUBLISH larger than MAX_COMMAND_BYTES is never read into memory: the
 header itself, and skips the payload in small reads as it arrives; a live command that large is answered
 `too large` (through the inbox, by the command owner), a retained one of any size is ignored.
 
+Credentials and TLS: BROKER_USER and BROKER_PASSWORD go in the CONNECT. With BROKER_CA set, the link
+wraps its socket in TLS (broker_tls.py) and the handshake runs, without blocking on the network, as the CONNECT
+goes out; the broker's certificate must verify against that CA and name BROKER_HOST. A refusal that
+retrying will not mend (bad password, not authorized, a certificate that does not verify, a refused
+subscription) is retried only every REFUSED_RETRY_MS.
+
+Home Assistant discovery (discovery.py), when on: built once, published retained at each connect and
+again whenever a live `homeassistant/status` says `online`.
+
 DNS: `getaddrinfo` blocks the whole scheduler while it waits for an answer (buttons and LED included),
 so the broker's address is looked up once, and again only after RESOLVE_AFTER failed connects in a row,
 never while connected; an IP address never asks DNS.
@@ -45,10 +54,12 @@ import socket
 import umqtt.simple as _umqtt
 from umqtt.simple import MQTTClient, MQTTException
 
+import discovery
+import broker_tls as tls
 from backoff import Backoff
 from clock import uptime_ms
 from log import log
-from transport import AnswerPending, Conn, dial, readable
+from transport import AnswerPending, Conn, dial, readable, writable
 
 # The unix port lacks the names; these are Linux's numbers. The Pico's lwIP has the names.
 _IPPROTO_TCP = getattr(socket, "IPPROTO_TCP", 6)
@@ -59,12 +70,18 @@ class LinkError(Exception):
     """A failure of the link, already said in words."""
 
 
+class Refused(LinkError):
+    """A refusal that retrying soon will not mend (a wrong password, a user the ACL does not allow, a
+    certificate that does not verify): retried only every REFUSED_RETRY_MS, not hammered."""
+
+
 # What umqtt.simple and the socket raise when a connection breaks: OSError from the socket,
 # MQTTException for a refused CONNECT or SUBSCRIBE, AssertionError for a reply it did not expect,
 # IndexError or TypeError when a read comes back empty in the middle of a packet; and the link's own.
 # MicroPython's asyncio.TimeoutError is not an OSError: a wait that the link did not turn into a
 # LinkError still ends in a retry.
-LINK_ERRORS = (LinkError, OSError, MQTTException, AssertionError, IndexError, TypeError, asyncio.TimeoutError)
+LINK_ERRORS = (LinkError, OSError, MQTTException, AssertionError, IndexError, TypeError, asyncio.TimeoutError,
+               tls.TLSError)
 
 STABLE_MS = 10000               # a connection up this long resets the backoff
 RESOLVE_AFTER = 5               # failed connects in a row before the broker's name is looked up again
@@ -75,6 +92,7 @@ _RETAINED = ("status", "state")
 _PUBACK, _SUBACK = 0x40, 0x90
 _CONNACK_REFUSED = {1: "unacceptable protocol version", 2: "client id rejected", 3: "server unavailable",
                     4: "bad user name or password", 5: "not authorized"}
+_CONNACK_FOR_GOOD = (4, 5)      # what the user must mend: retried slowly
 
 
 class _Handover:
@@ -98,6 +116,14 @@ class Link:
         for kind in ("status", "state", "event", "ack"):
             self._topics[kind] = (prefix + kind).encode()
         self._cmd_topic = (prefix + "cmd").encode()
+        # Home Assistant discovery: built once and kept (about 2 KB), published at each connect and
+        # whenever Home Assistant says it is back (discovery.py); None when HA_DISCOVERY is off.
+        self._ha = discovery.messages(cfg, device_id)   # [(topic, payload)], [] when off
+        self._ha_status = discovery.status_topic(cfg) if self._ha else None
+        self._announce = False      # Home Assistant came back: publish the discovery again
+        self.port = cfg.BROKER_PORT or (8883 if cfg.BROKER_CA else 1883)
+        self._tls = None            # the TLS context, made at the first TLS connect and kept
+        self.ca_path = tls.resolve(cfg.BROKER_CA, getattr(cfg, "__file__", "")) if cfg.BROKER_CA else None
         self.cfg = cfg
         self.device_id = device_id
         self.boot = boot
@@ -116,6 +142,7 @@ class Link:
         self._retained = False      # the packet the client is reading is a PUBLISH flagged retained
         self._addr = None           # the broker's resolved address, kept: DNS lookups block
         self._subscribing = False
+        self._granted = False       # the last SUBACK granted its subscription
         self._failures = 0          # failed connects in a row
         self._skip = 0              # payload bytes of an oversized PUBLISH still to skip
         self._skipped = None        # (topic, retained, pid, size) of that PUBLISH
@@ -174,6 +201,11 @@ class Link:
 
     def _on_message(self, topic, msg):
         # Runs inside a client call: only hand the raw payload over, never work here.
+        if topic == self._ha_status and not self._retained:
+            if msg == b"online":
+                self._announce = True       # the writer publishes the discovery again
+                self.wake.set()
+            return
         if topic == self._cmd_topic:
             if not self._retained:
                 self.inbox.put(msg)
@@ -217,8 +249,7 @@ class Link:
             return op
         if op == _SUBACK:
             rest = self.conn.read(4)
-            if rest[3] == 0x80:
-                raise LinkError("the broker refused the subscription to %s" % self._cmd_topic.decode())
+            self._granted = rest[3] != 0x80
             return op
         raise LinkError("a packet of unexpected type 0x%02x from the broker" % op)
 
@@ -315,7 +346,7 @@ class Link:
             return
         try:
             # Blocks the scheduler while DNS answers (see above); an IP address returns at once.
-            self._addr = socket.getaddrinfo(cfg.BROKER_HOST, cfg.BROKER_PORT)[0]
+            self._addr = socket.getaddrinfo(cfg.BROKER_HOST, self.port)[0]
         except OSError as e:
             if self._addr is not None:
                 return              # keep the address that worked: DNS may be what is down
@@ -334,9 +365,11 @@ class Link:
             raise LinkError("no answer to the TCP connect within %d s" % cfg.SOCKET_TIMEOUT_S)
         self.beat()
         sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
+        if cfg.BROKER_CA:
+            sock = self._wrap(sock)
         self.conn = Conn(sock, timeout_ms)
         sess = self.sess + 1
-        c = MQTTClient(self.device_id, cfg.BROKER_HOST, cfg.BROKER_PORT, cfg.BROKER_USER,
+        c = MQTTClient(self.device_id, cfg.BROKER_HOST, self.port, cfg.BROKER_USER,
                        cfg.BROKER_PASSWORD, self.keepalive_s)
         c.set_callback(self._on_message)
         c.wait_msg = self._hand_over_wait
@@ -352,6 +385,7 @@ class Link:
         finally:
             _umqtt.socket = saved
             self.conn.stop_reads = False
+        await self._send_held(timeout_ms)
         try:
             await asyncio.wait_for_ms(readable(sock), timeout_ms)
         except asyncio.TimeoutError:
@@ -363,19 +397,75 @@ class Link:
         if len(ack) < 4 or ack[0] != 0x20 or ack[1] != 2:
             raise LinkError("not a CONNACK: %r" % (ack,))
         if ack[3]:
-            raise LinkError("the broker refused the connection: %s" % _CONNACK_REFUSED.get(ack[3], ack[3]))
+            why = "the broker refused the connection: %s" % _CONNACK_REFUSED.get(ack[3], ack[3])
+            if ack[3] in _CONNACK_FOR_GOOD:
+                raise Refused("%s (user %s)" % (why, cfg.BROKER_USER or "none: anonymous"))
+            raise LinkError(why)
         self.sess = sess
         self._last_rx = uptime_ms()
+        if not await self._subscribe(self._cmd_topic):
+            raise Refused("the broker refused the subscription to %s (see its ACL for user %s)"
+                          % (self._cmd_topic.decode(), cfg.BROKER_USER))
+        if self._ha_status and not await self._subscribe(self._ha_status):
+            # Discovery still goes out at each connect; only Home Assistant's restarts go unheard.
+            log("mqtt", "the broker refused the subscription to %s: Home Assistant's restarts will "
+                "not be heard" % self._ha_status.decode())
+        self._publish("status", {"online": True, "id": self.device_id, "fw": cfg.FIRMWARE,
+                                 "ts": uptime_ms()})
+        self._announce = True       # the writer publishes the discovery first thing
+
+    async def _subscribe(self, topic):
+        """Subscribe at QoS 1 and wait for the SUBACK; True when the broker granted it."""
         self._subscribing = True
         try:
-            c.subscribe(self._cmd_topic, 1)
+            self.client.subscribe(topic, 1)
         except AnswerPending:
             pass
         finally:
             self._subscribing = False
         await self._await_packet(_SUBACK, "SUBACK")
-        self._publish("status", {"online": True, "id": self.device_id, "fw": cfg.FIRMWARE,
-                                 "ts": uptime_ms()})
+        return self._granted
+
+    def _wrap(self, sock):
+        """The TCP socket, wrapped for TLS; the handshake runs later, as the CONNECT goes out."""
+        cfg = self.cfg
+        tls.set_clock(cfg.NTP_HOST)  # a certificate cannot be checked against a board's unset clock
+        if self._tls is None:
+            self._tls = tls.make_context(self.ca_path)
+        try:
+            return self._tls.wrap_socket(sock, server_hostname=cfg.BROKER_HOST,
+                                         do_handshake_on_connect=False)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _send_held(self, timeout_ms):
+        """Send what the CONNECT left waiting in the transport (over TLS: all of it, after the
+        handshake), waiting on the socket with asyncio."""
+        conn = self.conn
+        deadline = uptime_ms() + timeout_ms
+        while conn.held is not None:
+            try:
+                if conn.send_held():
+                    return
+            except ValueError as e:         # mbedTLS's verdict on the broker's certificate
+                raise Refused(tls.words(e, self.cfg.BROKER_HOST, self.ca_path))
+            except OSError as e:
+                if not self.cfg.BROKER_CA:
+                    raise
+                code = e.args[0] if e.args else 0
+                what = ("mbedTLS error -0x%04X" % -code) if isinstance(code, int) and code < -1 else _words(e)
+                raise LinkError("TLS handshake failed (%s): is port %d a TLS port?" % (what, self.port))
+            left = deadline - uptime_ms()
+            if left <= 0:
+                raise LinkError("no %s from the broker within %d s" % (
+                    "TLS handshake" if self.cfg.BROKER_CA else "room to send the CONNECT",
+                    self.cfg.SOCKET_TIMEOUT_S))
+            try:
+                await asyncio.wait_for_ms(writable(conn.sock), left)
+            except asyncio.TimeoutError:
+                pass                        # said above, at the deadline
+            self.beat()
 
     def _close(self):
         if self.conn is not None:
@@ -398,6 +488,14 @@ class Link:
         outbox = self.outbox
         while True:
             self.beat()
+            if self._announce:
+                self._announce = False
+                for topic, payload in self._ha:
+                    # Retained, QoS 1, outside the outbox (no seq: it is configuration, not news); its
+                    # PUBACK matches no outbox entry. Lost with a connection, it goes out at the next.
+                    self.client.publish(topic, payload, True, 1)
+                    self._last_tx = uptime_ms()
+                    await asyncio.sleep_ms(0)
             entry = outbox.next_to_send() if outbox.in_flight() < window else None
             while entry is not None:
                 outbox.sent(entry, self._publish(entry[0], entry[1]))
@@ -447,7 +545,7 @@ class Link:
 
     async def run(self):
         cfg = self.cfg
-        where = "%s:%d" % (cfg.BROKER_HOST, cfg.BROKER_PORT)
+        where = "%s:%d%s" % (cfg.BROKER_HOST, self.port, " (TLS)" if cfg.BROKER_CA else "")
         try:
             while True:
                 self.beat()
@@ -457,6 +555,8 @@ class Link:
                     self._close()
                     self._failures += 1
                     wait = self._backoff.next()
+                    if isinstance(e, (Refused, tls.TLSError)):
+                        wait = max(wait, cfg.REFUSED_RETRY_MS)
                     log("mqtt", "connect to %s failed: %s; retrying in %d ms"
                         % (where, _words(e) if isinstance(e, LINK_ERRORS) else "unexpected " + _words(e), wait))
                     await self.pause(wait)
@@ -523,7 +623,7 @@ _ERRNO_WORDS = {
 
 
 def _words(e):
-    if isinstance(e, LinkError):
+    if isinstance(e, (LinkError, tls.TLSError)):
         return str(e)
     if isinstance(e, OSError):
         code = e.args[0] if e.args else None

@@ -8,7 +8,9 @@ peer is mid-packet: the rest of a packet whose first byte has arrived, and room 
 
 `stop_reads`: while set, every read raises `AnswerPending` instead. The link sets it around
 umqtt.simple's `connect`, which reads its CONNACK straight from the socket: the call ends as soon as
-CONNECT is written, and the link waits for the CONNACK with asyncio. (Its `publish` and `subscribe`
+CONNECT is written, and the link waits for the CONNACK with asyncio. What the socket does not take
+during that call waits in `held`, for the link to send with asyncio (`send_held`): over TLS, the whole
+handshake runs there, as the CONNECT goes out (see broker_tls.py). (Its `publish` and `subscribe`
 wait through `wait_msg`, which the link replaces on its client, see link.py.)
 
 `answer_puback(pid)`: the next two reads return the rest of a PUBACK for `pid` (its length byte,
@@ -68,6 +70,7 @@ class Conn:
         self.sock = sock
         self.timeout_ms = timeout_ms
         self.stop_reads = False
+        self.held = None                        # bytes written while connecting, not sent yet
         self._canned = 0                        # reads left of a canned PUBACK
         self._head = None                       # bytes put back by unread()
         self._pid = bytearray(2)
@@ -132,10 +135,29 @@ class Conn:
         # call (about 200 bytes each time), so the loop and its locals live in _write_rest.
         if n is None or n > len(buf):
             n = len(buf)
+        if self.held is not None:
+            self.held += memoryview(buf)[:n]    # behind what waits already: the order is kept
+            return n
         k = self.sock.write(buf, n)
         if k == n:
             return k
+        if self.stop_reads:
+            # Connecting: what the socket does not take now is the link's to send, with asyncio (over
+            # TLS, the handshake runs as the CONNECT goes out and needs the broker's answers first).
+            self.held = bytearray(memoryview(buf)[k or 0:n])
+            return n
         return self._write_rest(buf, n, k or 0)
+
+    def send_held(self):
+        """Send what waits in `held`, as much as the socket takes now; True once all of it is gone.
+        Over TLS this is what drives the handshake (and raises if it fails)."""
+        k = self.sock.write(self.held)
+        if k:
+            self.held = self.held[k:]
+        if self.held:
+            return False
+        self.held = None
+        return True
 
     def _write_rest(self, buf, n, done):
         mv = memoryview(buf)[:n]
