@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup demo test test-docker bench clean
+.PHONY: setup demo demo-secure test test-docker bench clean
 
 setup: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(PY) scripts/demo.py
+
+# The same demo with users, the per-device ACL and TLS (docs/security.md), set up in a temporary folder.
+demo-secure: setup
+	$(PY) scripts/demo.py --secure
 
 test: setup
 	$(PY) -m pytest
@@ -33,6 +37,7 @@ bench: setup
 	$(PY) bench/monitor_check.py
 	$(PY) bench/monitor_memory.py
 	$(PY) bench/node_memory.py
+	$(PY) bench/ha_discovery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
