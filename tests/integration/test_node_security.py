@@ -78,8 +78,8 @@ def test_node_and_monitor_on_tls_with_passwords_pass_the_end_to_end_check(broker
 def test_node_refuses_a_certificate_it_cannot_verify_and_says_why(broker, setup, tmp_path, case, ca, host, words):
     n = node(broker, setup, tmp_path, ca=ca, host=host)
     try:
-        _, line = n.wait_line_after("connect to", 0, 20)
-        assert words in line, line
+        # (Under load, a first try may time out instead: the refusal is the line that says so.)
+        _, line = n.wait_line_after(words, 0, 30)
         assert "retrying in 30000 ms" in line, line      # REFUSED_RETRY_MS: not hammered
         assert "mqtt: connected to" not in n.child.output()
     finally:
@@ -87,8 +87,8 @@ def test_node_refuses_a_certificate_it_cannot_verify_and_says_why(broker, setup,
 
 
 def _failures(node):
-    """The node's own times (s since it started) of each failed connect it logged."""
-    return [float(m.group(1)) for m in (re.match(r"\[\s*([\d.]+)\] mqtt: connect to .* failed", line)
+    """The node's own times (s since it started) of each refused login it logged."""
+    return [float(m.group(1)) for m in (re.match(r"\[\s*([\d.]+)\] mqtt: connect to .* failed: the broker refused", line)
                                         for line in node.child.lines) if m]
 
 
@@ -96,8 +96,8 @@ def test_a_refused_login_is_said_as_such_and_retried_slowly(broker, setup, tmp_p
     n = node(broker, setup, tmp_path, password="not-the-password", settings=["REFUSED_RETRY_MS=1500",
                                                                               "RECONNECT_MIN_MS=50"])
     try:
-        _, line = n.wait_line_after("connect to", 0, 20)
-        assert "the broker refused the connection" in line and "(user pico-a)" in line, line
+        _, line = n.wait_line_after("the broker refused the connection", 0, 30)
+        assert "(user pico-a)" in line, line
         assert re.search(r"(bad user name or password|not authorized)", line), line
         times = wait_until(lambda: _failures(n) if len(_failures(n)) >= 3 else None, 20, "three refusals")
         gaps = [b - a for a, b in zip(times, times[1:])]
@@ -117,8 +117,7 @@ def test_a_node_logged_in_as_a_cannot_act_as_b(broker, setup, tmp_path):
         n = node(broker, setup, tmp_path, device="pico-b", user="pico-a")
         try:
             if broker.kind == "amqtt":
-                _, line = n.wait_line_after("connect to", 0, 20)
-                assert "refused the subscription to pico/pico-b/cmd" in line, line
+                _, line = n.wait_line_after("refused the subscription to pico/pico-b/cmd", 0, 30)
                 assert "retrying in 30000 ms" in line, line
             else:
                 n.wait_connected()
