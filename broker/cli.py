@@ -12,10 +12,12 @@ the command line, and it is never printed. Errors are one `broker: ...` line: ex
 
 import argparse
 import asyncio
+import errno
 import getpass
 import ipaddress
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -60,6 +62,23 @@ def _port(text):
 
 # --- serve ---------------------------------------------------------------------------------------
 
+def check_free(host, port, flag):
+    """Fail in one line if `port` on `host` cannot be listened on (a system Mosquitto on 1883 is common),
+    before amqtt tries and ends in a traceback-sized error. Binds as asyncio's server will (SO_REUSEADDR)."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise Failed("cannot listen on %s: %s" % (host, e.strerror), 2) from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(addr)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise Failed("port %d on %s is in use (try %s %d)" % (port, host, flag, port + 1), 2) from None
+            raise Failed("cannot listen on %s:%d: %s" % (host, port, e.strerror or e), 2) from None
+
 def serve_parser():
     ap = _Parser(prog=PROG, description="Run the embedded MQTT broker (amqtt, MQTT 3.1.1). Other commands: "
                                         "`%s user add|remove|list ...`, `%s certs DIR --host NAME`." % (PROG, PROG))
@@ -97,6 +116,12 @@ def do_serve(argv):
             if not os.access(path, os.R_OK):
                 raise Failed("cannot read %s" % path)
         options.update(tls=args.tls, tls_port=args.tls_port)
+
+    ports = [("127.0.0.1" if args.tls else args.host, args.port, "--port")]
+    if args.tls:
+        ports.append((args.host, args.tls_port, "--tls-port"))
+    for host, port, flag in ports:
+        check_free(host, port, flag)
 
     async def run():
         from broker.embedded import serve

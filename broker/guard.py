@@ -19,6 +19,7 @@ from amqtt.contexts import Action
 from amqtt.plugins.base import BaseTopicPlugin
 
 from broker import acl
+from broker.clients import ClientLog
 
 
 class ReceiveAclPlugin(BaseTopicPlugin):
@@ -36,8 +37,9 @@ class ReceiveAclPlugin(BaseTopicPlugin):
         return bool(topic) and acl.allowed(self.config.receive_acl.get(name or "", ()), topic)
 
 
-class GuardedBroker(Broker):
-    """amqtt's broker, replaying a retained message only to a session allowed to receive it."""
+class GuardedBroker(ClientLog, Broker):
+    """amqtt's broker, replaying a retained message only to a session allowed to receive it, and saying
+    who connects and leaves (broker/clients.py)."""
 
     async def _publish_retained_messages_for_subscription(self, subscription, session):
         topic_filter, qos = subscription
