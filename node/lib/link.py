@@ -139,6 +139,8 @@ class Link:
         self.connects = 0
         self.ignored = 0            # messages on topics we do not own (amqtt replays retained ones),
                                     # and retained commands
+        self._strays = 0            # ... of those on topics we do not own, not yet said
+        self._stray = None          # the first of them
         self._retained = False      # the packet the client is reading is a PUBLISH flagged retained
         self._addr = None           # the broker's resolved address, kept: DNS lookups block
         self._subscribing = False
@@ -215,9 +217,12 @@ class Link:
             self.ignored += 1
             log("mqtt", "ignored a retained command (a replay, not a live one): %r" % (msg[:80],))
         else:
-            # amqtt sends a new client the retained messages of every filter any client subscribed to.
+            # amqtt sends a new client the retained messages of every filter any client subscribed to:
+            # hundreds after a fleet simulation. Counted here, said in one line by the writer.
             self.ignored += 1
-            log("mqtt", "ignored a message on %r (not subscribed)" % (topic,))
+            if not self._strays:
+                self._stray = topic
+            self._strays += 1
 
     def _take_packet(self):
         """Let the client read the packet that has begun to arrive; finish what it leaves to us.
@@ -488,6 +493,10 @@ class Link:
         outbox = self.outbox
         while True:
             self.beat()
+            if self._strays:
+                log("mqtt", "ignored %d message(s) on topics not subscribed to (the broker replays retained "
+                    "ones), the first on %s" % (self._strays, self._stray.decode()))
+                self._strays = 0
             if self._announce:
                 self._announce = False
                 for topic, payload in self._ha:
