@@ -127,7 +127,7 @@ def run(cfg):
     try:
         asyncio.run(node.main())
     except KeyboardInterrupt:
-        log("app", "stopping")
+        log("app", "stopping: going offline")
     finally:
         node.stop()
         asyncio.new_event_loop()

@@ -608,6 +608,7 @@ class Link:
         try:
             self._publish("status", {"online": False, "ts": uptime_ms()})
             self.client.disconnect()
+            log("mqtt", "said offline and disconnected")
         except LINK_ERRORS as e:
             log("mqtt", "clean stop failed: %s" % _words(e))
         self._close()

@@ -190,6 +190,8 @@ def test_a_clean_stop_says_offline_and_the_recording_checks_clean(broker, record
     assert n.child.stop() == 0
     bye = recording.wait_for(DEVICE, "status", lambda m: m["online"] is False)
     assert "seq" in bye
+    said = n.child.output()     # what the README promises a person sees at Ctrl-C
+    assert "app: stopping: going offline" in said and "mqtt: said offline and disconnected" in said, said[-800:]
     recording.child.stop()
     check = subprocess.run([PY, "-m", "monitor", "check", str(recording.path), "--json"],
                            capture_output=True, text=True, timeout=60)
