@@ -79,7 +79,7 @@ def parse_input_value(name, text):
         try:
             return float(s)
         except ValueError:
-            raise ValueError("TEMP takes degrees Celsius, e.g. TEMP 30.5, not %s" % s)
+            raise ValueError("TEMP takes degrees Celsius (e.g. 30.5), not %s" % s)
     if name.startswith("ADC"):
         if s.isdigit() and int(s) <= U16_MAX:
             return int(s)

@@ -144,6 +144,9 @@ def test_pins_refuses_bad_assignments(tmp_path):
         assert done.stderr.startswith("sim: ")
     done = sim("pins", "--board", tmp_path / "absent")
     assert (done.returncode, done.stderr) == (2, f"sim: no board directory at {tmp_path / 'absent'}\n")
+    # The example fits the command line, not only the pins.in file (issue 13).
+    done = sim("pins", "--board", tmp_path, "TEMP=hot")
+    assert (done.returncode, done.stderr) == (2, "sim: TEMP takes degrees Celsius (e.g. 30.5), not hot\n")
 
 
 def test_node_gets_its_configuration_without_editing_files(tmp_path):
