@@ -112,6 +112,8 @@ def main(argv=None):
 
 
 def cmd_run(args):
+    if not Path(args.file).is_file():
+        raise UsageError(f"no such program: {Path(args.file).resolve()}")   # a usage error, as the others
     return _run_until_done(args, lambda **kw: runner.start(args.file, *args.args, **kw))
 
 

@@ -61,10 +61,10 @@ def test_a_missing_interpreter_says_how_to_get_one(tmp_path):
                            "or set MICROPYTHON=/path/to/micropython\n")
 
 
-def test_a_missing_program_is_reported():
+def test_a_missing_program_is_a_usage_error_in_one_line():
     done = sim("run", "no/such/program.py")
-    assert done.returncode == 1
-    assert done.stderr.startswith("sim: no such program: ")
+    assert done.returncode == 2         # as every other usage error (issue 13)
+    assert done.stderr.startswith("sim: no such program: ") and done.stderr.count("\n") == 1
 
 
 def test_a_program_error_keeps_its_status_and_traceback(tmp_path):
