@@ -35,7 +35,7 @@ RUN set -eu; \
 WORKDIR /app
 
 # Dependencies first (this layer changes only with pyproject.toml), then umqtt.simple for the virtual
-# board (with sim/), then the rest of the code.
+# board (with sim/, and deploy/settings.py, which sim's command line imports), then the rest of the code.
 COPY pyproject.toml docker/requirements.py /tmp/deps/
 RUN set -eu; \
     python /tmp/deps/requirements.py /tmp/deps/pyproject.toml > /tmp/deps/requirements.txt; \
@@ -45,6 +45,7 @@ RUN set -eu; \
     rm -rf /tmp/deps
 
 COPY sim/ sim/
+COPY deploy/__init__.py deploy/settings.py deploy/
 RUN python -m sim setup
 
 COPY . .

@@ -3,7 +3,8 @@
 while the code changes.
 
 Left out: the embedded broker's amqtt (the compose stack runs Mosquitto, and amqtt brings in about
-twenty more packages).
+twenty more packages). Added instead: amqtt's `pwdlib[argon2]`, which `python -m broker user add`
+(broker/users.py) needs to write the users file; the stack's `secrets` service runs it.
 
     python docker/requirements.py [pyproject.toml]
 """
@@ -12,6 +13,8 @@ import sys
 import tomllib
 
 NOT_IN_IMAGE = {"amqtt"}
+# What the image needs of amqtt's own dependencies (as amqtt 0.12.1 asks for it).
+FROM_AMQTT = ["pwdlib[argon2]>=0.3.0"]
 
 
 def name_of(requirement):
@@ -28,6 +31,8 @@ def main(path="pyproject.toml"):
     for requirement in wanted:
         if name_of(requirement) not in NOT_IN_IMAGE:
             print(requirement)
+    for requirement in FROM_AMQTT:
+        print(requirement)
 
 
 if __name__ == "__main__":

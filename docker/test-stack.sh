@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test-docker`: build the images, run the compose stack until the `tests` service ends, and exit
+# `make test-docker`: build the images, start the compose stack, run its `tests` service, and exit
 # with its status; then remove everything the stack made (containers, network, volumes), whatever
 # happened, Ctrl-C included. The built images stay, as the cache for the next run.
 #
@@ -35,10 +35,21 @@ trap 'exit 143' TERM
 trap 'teardown' EXIT
 
 teardown   # what an interrupted run may have left (an old recording on the volume, say)
-compose up --build --exit-code-from tests
-status=$?
+# Not `up --exit-code-from tests`: that stops the whole stack as soon as any container ends, and the
+# one-shot `secrets` service ends first, by design. So: the stack in the background (up waits for each
+# service's condition: `secrets` done, the broker and the monitor healthy), then the tests in the
+# foreground (run waits for the node to be healthy), with their status; on a failure, the stack's last logs.
+status=0
+compose build || status=$?
+if [ "$status" -eq 0 ]; then
+    compose up -d broker monitor node || status=$?
+fi
+if [ "$status" -eq 0 ]; then
+    compose run --rm -T tests || status=$?
+fi
 if [ "$status" -ne 0 ]; then
-    echo "test-docker: the tests' status is $status; the services' states:" >&2
+    echo "test-docker: failed with status $status; the services' states and their last logs:" >&2
     compose ps >&2 || true
+    compose logs --tail 60 secrets broker monitor node >&2 || true
 fi
 exit "$status"

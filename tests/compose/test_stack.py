@@ -1,7 +1,8 @@
 """The stack of docker-compose.yml, tested from its `tests` container: the node on the virtual board in
 its own container, Mosquitto in another, the monitor recording in a third. Buttons are pressed and the
 LED is read through the node's board directory (a shared volume), commands go through
-`python -m monitor send`, and what the node published is read from the monitor's recording.
+`python -m monitor send`, and what the node published is read from the monitor's recording. Everything
+speaks TLS to the broker's port and logs in as the tests' monitor user (the node as itself).
 
 The node runs for the whole session, so each test starts from the state the previous one left and
 reads its starting version from the node itself (a `get` command) rather than assuming one.
@@ -9,6 +10,8 @@ The last test checks the whole recording with `python -m monitor check`.
 """
 
 import json
+import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -25,8 +28,10 @@ SLOW_PERIOD_S = 1.0   # node/config.py SLOW_PERIOD_MS: an LED blinking in auto/s
 
 def send(stack, *args, timeout=5):
     """`python -m monitor send` to the node: (exit status, the ack as a dict, all output)."""
+    env = dict(os.environ, PICO_MQTT_PASSWORD=stack.password(stack.user))
     out = subprocess.run([sys.executable, "-m", "monitor", "send", stack.device, "--broker", stack.broker,
-                          "--timeout", str(timeout), *args], capture_output=True, text=True, timeout=timeout + 20)
+                          "--user", stack.user, "--tls-ca", str(stack.tls_ca), "--timeout", str(timeout), *args],
+                         capture_output=True, text=True, timeout=timeout + 20, env=env, stdin=subprocess.DEVNULL)
     text = out.stdout + out.stderr
     acks = [json.loads(line) for line in out.stdout.splitlines() if line.strip().startswith("{")]
     return out.returncode, (acks[0] if acks else None), text
@@ -51,11 +56,12 @@ def retained(stack, topic, timeout=5):
             box["payload"] = json.loads(msg.payload)
             got.set()
 
-    host, _, port = stack.broker.rpartition(":")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.username_pw_set(stack.user, stack.password(stack.user))
+    client.tls_set_context(ssl.create_default_context(cafile=str(stack.tls_ca)))
     client.on_connect = on_connect
     client.on_message = on_message
-    client.connect(host, int(port), keepalive=10)
+    client.connect(stack.host, stack.port, keepalive=10)
     client.loop_start()
     try:
         got.wait(timeout)
