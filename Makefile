@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/monitor_check.py
 	$(PY) bench/monitor_memory.py
 	$(PY) bench/node_memory.py
+	$(PY) bench/node_tls.py
 	$(PY) bench/ha_discovery.py
 
 clean:
