@@ -19,7 +19,7 @@ from buttons import run_button
 from commands import run_command_owner
 from inbox import Inbox
 from led import run_heartbeat, run_led
-from link import Link
+from link import Link, discovery_messages
 from log import log
 from logger import run_logger
 from outbox import Outbox
@@ -46,11 +46,13 @@ class Node:
         self.cfg = cfg
         self.device_id = cfg.DEVICE_ID or "pico-" + hexlify(machine.unique_id()).decode()
         self.boot = "%08x" % int.from_bytes(os.urandom(4), "big")
+        # First, while the heap is still in one piece: building it wants a few KB at once (link.py).
+        ha = discovery_messages(cfg, self.device_id)
         wake = asyncio.Event()
         self.inbox = Inbox(cfg.INBOX_SIZE)
         self.outbox = Outbox(cfg.OUTBOX_SIZE, wake.set)
         self.shared = Shared(self.outbox, self.inbox)
-        self.link = Link(cfg, self.device_id, self.boot, self.outbox, self.inbox, wake)
+        self.link = Link(cfg, self.device_id, self.boot, self.outbox, self.inbox, wake, ha)
         self.link.on_up = self.shared.changed.set   # a fresh snapshot after every connect
         # The network's longest honest wait is a connect step (SOCKET_TIMEOUT_S); the others beat within
         # a second (see watchdog.py).

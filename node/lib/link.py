@@ -54,8 +54,6 @@ import socket
 import umqtt.simple as _umqtt
 from umqtt.simple import MQTTClient, MQTTException
 
-import discovery
-import broker_tls as tls
 from backoff import Backoff
 from clock import uptime_ms
 from log import log
@@ -80,8 +78,7 @@ class Refused(LinkError):
 # IndexError or TypeError when a read comes back empty in the middle of a packet; and the link's own.
 # MicroPython's asyncio.TimeoutError is not an OSError: a wait that the link did not turn into a
 # LinkError still ends in a retry.
-LINK_ERRORS = (LinkError, OSError, MQTTException, AssertionError, IndexError, TypeError, asyncio.TimeoutError,
-               tls.TLSError)
+LINK_ERRORS = (LinkError, OSError, MQTTException, AssertionError, IndexError, TypeError, asyncio.TimeoutError)
 
 STABLE_MS = 10000               # a connection up this long resets the backoff
 RESOLVE_AFTER = 5               # failed connects in a row before the broker's name is looked up again
@@ -110,7 +107,8 @@ class _Handover:
 
 
 class Link:
-    def __init__(self, cfg, device_id, boot, outbox, inbox, wake):
+    def __init__(self, cfg, device_id, boot, outbox, inbox, wake, ha=None):
+        """`ha`: discovery_messages(cfg, device_id), built by the caller (early: see there), or here."""
         prefix = "%s/%s/" % (cfg.TOPIC_PREFIX, device_id)
         self._topics = {}
         for kind in ("status", "state", "event", "ack"):
@@ -118,12 +116,16 @@ class Link:
         self._cmd_topic = (prefix + "cmd").encode()
         # Home Assistant discovery: built once and kept (about 2 KB), published at each connect and
         # whenever Home Assistant says it is back (discovery.py); None when HA_DISCOVERY is off.
-        self._ha = discovery.messages(cfg, device_id)   # [(topic, payload)], [] when off
-        self._ha_status = discovery.status_topic(cfg) if self._ha else None
+        # [(topic, payload)], [] when off; and the topic Home Assistant announces itself on
+        self._ha, self._ha_status = ha if ha is not None else discovery_messages(cfg, device_id)
         self._announce = False      # Home Assistant came back: publish the discovery again
         self.port = cfg.BROKER_PORT or (8883 if cfg.BROKER_CA else 1883)
         self._tls = None            # the TLS context, made at the first TLS connect and kept
-        self.ca_path = tls.resolve(cfg.BROKER_CA, getattr(cfg, "__file__", "")) if cfg.BROKER_CA else None
+        self.ca_path = None
+        if cfg.BROKER_CA:           # imported only then: a node without TLS keeps the heap it takes
+            import broker_tls
+
+            self.ca_path = broker_tls.resolve(cfg.BROKER_CA, getattr(cfg, "__file__", ""))
         self.cfg = cfg
         self.device_id = device_id
         self.boot = boot
@@ -433,10 +435,15 @@ class Link:
 
     def _wrap(self, sock):
         """The TCP socket, wrapped for TLS; the handshake runs later, as the CONNECT goes out."""
+        import broker_tls as tls
+
         cfg = self.cfg
         tls.set_clock(cfg.NTP_HOST)  # a certificate cannot be checked against a board's unset clock
         if self._tls is None:
-            self._tls = tls.make_context(self.ca_path)
+            try:
+                self._tls = tls.make_context(self.ca_path)
+            except tls.TLSError as e:   # no CA file, or not a certificate: the user must mend it
+                raise Refused(str(e))
         try:
             return self._tls.wrap_socket(sock, server_hostname=cfg.BROKER_HOST,
                                          do_handshake_on_connect=False)
@@ -454,7 +461,9 @@ class Link:
                 if conn.send_held():
                     return
             except ValueError as e:         # mbedTLS's verdict on the broker's certificate
-                raise Refused(tls.words(e, self.cfg.BROKER_HOST, self.ca_path))
+                import broker_tls
+
+                raise Refused(broker_tls.words(e, self.cfg.BROKER_HOST, self.ca_path))
             except OSError as e:
                 if not self.cfg.BROKER_CA:
                     raise
@@ -564,7 +573,7 @@ class Link:
                     self._close()
                     self._failures += 1
                     wait = self._backoff.next()
-                    if isinstance(e, (Refused, tls.TLSError)):
+                    if isinstance(e, Refused):
                         wait = max(wait, cfg.REFUSED_RETRY_MS)
                     log("mqtt", "connect to %s failed: %s; retrying in %d ms"
                         % (where, _words(e) if isinstance(e, LINK_ERRORS) else "unexpected " + _words(e), wait))
@@ -618,6 +627,28 @@ def _nothing():
     pass
 
 
+def discovery_messages(cfg, device_id):
+    """([(topic, payload)], the Home Assistant status topic) when HA_DISCOVERY is on, else ([], None).
+    The messages are built once (the payload is kept: no allocation per publish), and the module that
+    built them is dropped again: its code is not needed after start-up, and the heap it held is not
+    spent for good on a board."""
+    if not getattr(cfg, "HA_DISCOVERY", True):
+        return [], None
+    import gc
+    import sys
+
+    import discovery
+
+    gc.collect()                    # building it wants a few KB in one piece: start from a clean heap
+    try:
+        return discovery.messages(cfg, device_id), discovery.status_topic(cfg)
+    except ValueError as e:         # HA_DISCOVERY or HA_PREFIX set to something it cannot be
+        log("mqtt", "no Home Assistant discovery: %s" % e)
+        return [], None
+    finally:
+        del sys.modules["discovery"]
+
+
 # What a person reads instead of an error number.
 _ERRNO_WORDS = {
     -1: "connection closed",            # umqtt.simple's word for a read that came back empty
@@ -633,7 +664,7 @@ _ERRNO_WORDS = {
 
 
 def _words(e):
-    if isinstance(e, (LinkError, tls.TLSError)):
+    if isinstance(e, LinkError):
         return str(e)
     if isinstance(e, OSError):
         code = e.args[0] if e.args else None
