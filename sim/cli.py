@@ -1,6 +1,7 @@
 """The `python -m sim` command line: run a program or the node on the virtual board, start a board
 with its REPL on a serial port (`board`, `node --serial`; see sim/console.py), drive and read a
-running board's pins, and set up what the board needs.
+running board's pins, measure the LED's stalls (`stalls`), switch on one of the lesson's mistakes in the
+node (`node --mistake NAME`, sim/mistakes), and set up what the board needs.
 
 Errors are printed as `sim: message` on stderr; usage errors exit with status 2, problems of
 the set-up with 1; a run exits with the program's own status.
@@ -14,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from deploy.settings import password
-from sim import console, deps, nodeconfig, runner
+from sim import console, deps, mistakes, nodeconfig, runner, stalls
 from sim.errors import SimError
 from sim.pins import Board
 
@@ -35,6 +36,26 @@ def _positive_seconds(text):
         value = -1.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"--for takes a number of seconds > 0, not {text!r}")
+    return value
+
+
+def _last_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--last takes a number of seconds > 0, not {text!r}")
+    return value
+
+
+def _positive_ms(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"--every takes a whole number of milliseconds > 0, not {text!r}")
     return value
 
 
@@ -72,6 +93,9 @@ def build_parser():
                    f"its device id); the password comes from ${nodeconfig.PASSWORD_ENV} or a prompt")
     p.add_argument("--ca", metavar="FILE", help="speak TLS to the broker and verify its certificate "
                    "against this CA (PEM or DER, e.g. from python -m broker certs)")
+    p.add_argument("--mistake", metavar="NAME",
+                   help="teaching mode: switch on one of the lesson's mistakes in the firmware "
+                        "(docs/lesson.md); --mistake list lists them")
     _add_run_options(p)
     p.add_argument("--serial", action="store_true",
                    help="put the board's REPL on a serial port, BOARD/serial, as a Pico's USB "
@@ -93,6 +117,18 @@ def build_parser():
                    help="drive inputs: GP14=0, ADC4=14000, TEMP=30.5, WLAN=0")
     p.add_argument("--release", action="append", default=[], metavar="NAME",
                    help="stop driving an input")
+
+    p = sub.add_parser("stalls", help="the LED's stalls on a board (running or ended): the longest "
+                                      "gaps between its changes, beyond the blink period")
+    p.add_argument("--board", required=True, metavar="DIR")
+    p.add_argument("--every", type=_positive_ms, metavar="MS",
+                   help="the expected time between GP15's changes (default 500: the slow blink; "
+                        "100 in fast mode)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--since", type=float, default=0.0, metavar="SECONDS",
+                      help="only from this board time on (seconds since the run's start)")
+    when.add_argument("--last", type=_last_seconds, metavar="SECONDS",
+                      help="only the last SECONDS before the newest change (e.g. since a mode change)")
 
     sub.add_parser("setup", help="install what the virtual board needs (umqtt.simple) and compile "
                                  "its own modules to bytecode")
@@ -118,6 +154,12 @@ def cmd_run(args):
 
 
 def cmd_node(args):
+    if args.mistake == "list":
+        print(mistakes.listing())
+        return 0
+    if args.mistake is not None and args.mistake not in mistakes.MISTAKES:
+        raise UsageError(f"--mistake {args.mistake}: no such mistake; the mistakes are: "
+                         + ", ".join(mistakes.MISTAKES) + " (--mistake list says what each does)")
     try:
         if args.broker is not None:
             nodeconfig.parse_broker(args.broker)
@@ -130,9 +172,9 @@ def cmd_node(args):
     if args.serial:
         return _serve_console(args, lambda board_dir, **kw: runner.start_node_console(
             board_dir, args.broker, args.device_id, settings, press=args.press, login=login,
-            ca=args.ca, **kw))
+            ca=args.ca, mistake=args.mistake, **kw))
     return _run_until_done(args, lambda **kw: runner.start_node(
-        args.broker, args.device_id, settings, login=login, ca=args.ca, **kw))
+        args.broker, args.device_id, settings, login=login, ca=args.ca, mistake=args.mistake, **kw))
 
 
 def cmd_board(args):
@@ -254,5 +296,17 @@ def cmd_setup(args):
     return 0
 
 
+def cmd_stalls(args):
+    board = Board(args.board)
+    if not (board.dir / "pins.log").is_file():
+        raise UsageError(f"no board at {board.dir} (no pins.log: has a program run there?)")
+    changes = board.changes()
+    since = args.since
+    if args.last is not None and changes:
+        since = changes[-1][0] - args.last
+    print(stalls.report(changes, args.every, since))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "node": cmd_node, "board": cmd_board, "pins": cmd_pins,
-            "setup": cmd_setup}
+            "stalls": cmd_stalls, "setup": cmd_setup}

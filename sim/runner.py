@@ -2,8 +2,8 @@
 output, and stopping it the way Ctrl-C would: SIGINT, a grace period, then SIGKILL.
 
 The program runs in the real interpreter through the bootstrap _simmain.py, with
-MICROPYPATH = [config overrides (node only), the board's code, the program's folder, its lib/,
-<environment>/micropython-lib, .frozen]. The board's code is sim/board compiled to .mpy in the
+MICROPYPATH = [config overrides (node only), a mistake's variants (node --mistake only; sim/mistakes),
+the board's code, the program's folder, its lib/, <environment>/micropython-lib, .frozen]. The board's code is sim/board compiled to .mpy in the
 environment (deps.board_code(): no compiling of the board's own source in the board's heap), or
 sim/board itself when that cannot be had. start_node_console() runs the node on a board with a
 serial console instead (sim/console.py).
@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from sim import deps, nodeconfig
+from sim import deps, mistakes, nodeconfig
 from sim.console import Console
 from sim.board import _simformat as fmt
 from sim.errors import SimError
@@ -44,7 +44,10 @@ def micropython_path(program, overrides_dir=None, code=BOARD_CODE):
     """The MICROPYPATH entries for running `program`, first match first; `code`: the folder of
     the board's own modules (deps.board_code())."""
     home = Path(program).resolve().parent
-    entries = [overrides_dir] if overrides_dir else []
+    if isinstance(overrides_dir, (list, tuple)):    # the config, then a mistake's variants (sim/mistakes)
+        entries = list(overrides_dir)
+    else:
+        entries = [overrides_dir] if overrides_dir else []
     entries += [code, home, home / "lib", deps.lib_dir(), ".frozen"]
     return [str(e) for e in entries]
 
@@ -277,13 +280,15 @@ def _write_node_config(overrides, broker, device_id, settings, login, ca):
 
 
 def start_node(broker=None, device_id=None, settings=(), program=None, heap=None, login=None, ca=None,
-               **kw):
+               mistake=None, **kw):
     """Start the node firmware (node/main.py, or `program`) on a virtual board with its
     configuration overridden for this run: broker 'HOST:PORT', device_id, settings as
     (KEY, value) pairs or 'KEY=VALUE' texts; heap: the interpreter's heap size, as for start();
     login: (user, password) for the broker, written to the run's secrets.py (mode 0600); ca: the CA
-    file that makes the node speak TLS to the broker. Other keywords as for start()."""
+    file that makes the node speak TLS to the broker; mistake: one of sim.mistakes.MISTAKES, its variant
+    modules put before the node's own on the path (teaching mode). Other keywords as for start()."""
     program = Path(program) if program else node_program()
+    variants = mistakes.path(mistake) if mistake else []
     deps.require_umqtt()
     cleanup = []
     board_dir = kw.pop("board_dir", None)
@@ -294,7 +299,7 @@ def start_node(broker=None, device_id=None, settings=(), program=None, heap=None
     overrides = Path(board_dir) / NODE_CONFIG_DIR
     try:
         _write_node_config(overrides, broker, device_id, settings, login, ca)
-        return start(program, board_dir=board_dir, overrides_dir=overrides, _cleanup=cleanup,
+        return start(program, board_dir=board_dir, overrides_dir=[overrides, *variants], _cleanup=cleanup,
                      heap=heap, **kw)
     except BaseException:
         for path in cleanup:
@@ -303,14 +308,15 @@ def start_node(broker=None, device_id=None, settings=(), program=None, heap=None
 
 
 def start_node_console(board_dir, broker=None, device_id=None, settings=(), press=(), heap=None,
-                       say=None, login=None, ca=None):
+                       say=None, login=None, ca=None, mistake=None):
     """Start the node firmware from node/ (configured as by start_node) on a board with a serial
     console in `board_dir`; return its sim.console.Console. The node runs in place of the flash's
     main.py, its modules read from the host, read-only."""
     deps.require_umqtt()
     program = node_program()
+    variants = mistakes.path(mistake) if mistake else []
     overrides = Path(board_dir) / NODE_CONFIG_DIR
     _write_node_config(overrides, broker, device_id, settings, login, ca)
     return Console(board_dir, program=program,
-                   path=[overrides, NODE_DIR, NODE_DIR / "lib", deps.lib_dir()], heap=heap,
+                   path=[overrides, *variants, NODE_DIR, NODE_DIR / "lib", deps.lib_dir()], heap=heap,
                    env={"SIM_PRESS": parse_presses(press)}, say=say)
