@@ -104,3 +104,42 @@ def words(e, host, ca_path):
     if "expired" in text or "future" in text:
         return "the broker's certificate is not valid at the board's time (%s); is the clock set?" % text
     return "TLS handshake failed: %s" % text
+
+
+class Client:
+    """The link's TLS, made at its first TLS connect: the CA's path, and the context once it is made."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.ca_path = resolve(cfg.BROKER_CA, getattr(cfg, "__file__", ""))
+        self.context = None
+
+    def wrap(self, sock):
+        """`sock` wrapped for TLS (closed if that fails); the handshake runs as the CONNECT goes out."""
+        try:
+            set_clock(self.cfg.NTP_HOST)     # a certificate cannot be checked against an unset clock
+            if self.context is None:
+                self.context = make_context(self.ca_path)
+            return self.context.wrap_socket(sock, server_hostname=self.cfg.BROKER_HOST,
+                                            do_handshake_on_connect=False)
+        except BaseException:
+            sock.close()
+            raise
+
+    def failure(self, e, port):
+        """(refused, words) for what `wrap()` or the handshake raised: refused is True when retrying
+        soon will not mend it (no CA file, a certificate that does not verify)."""
+        if isinstance(e, TLSError):
+            return True, str(e)
+        if isinstance(e, ValueError):       # mbedTLS's verdict on the broker's certificate
+            return True, words(e, self.cfg.BROKER_HOST, self.ca_path)
+        code = e.args[0] if e.args else 0
+        if isinstance(code, int) and code < -1:
+            what = "mbedTLS error -0x%04X" % -code
+        elif isinstance(code, int):
+            import errno
+
+            what = errno.errorcode.get(code, "error %d" % code)    # ECONNRESET: a plain port hung up
+        else:
+            what = "%s: %s" % (type(e).__name__, e)
+        return False, "TLS handshake failed (%s): is port %d a TLS port?" % (what, port)

@@ -107,7 +107,7 @@ def _device_message(cfg, device_id):
     # state topic is `event`): the payload stays near 2 KB instead of repeating them nine times.
     doc = (("dev", dev), ("o", origin)) + avty + (("stat_t", state), ("cmd_t", base + "/cmd"), ("cmps", cmps))
     topic = "%s/device/%s/config" % (_prefix(cfg), sid)
-    return topic.encode(), dumps(doc).encode()
+    return topic.encode(), dump_bytes(doc)
 
 
 def _component_messages(cfg, device_id):
@@ -124,7 +124,7 @@ def _component_messages(cfg, device_id):
             doc += (("cmd_t", base + "/cmd"),)
         doc += avty + (("dev", dev), ("o", origin))
         topic = "%s/%s/%s/%s/config" % (_prefix(cfg), platform, sid, key)
-        out.append((topic.encode(), dumps(doc).encode()))
+        out.append((topic.encode(), dump_bytes(doc)))
     return out
 
 
@@ -222,8 +222,57 @@ def _value(v, out):
         raise TypeError("cannot encode %r" % (v,))
 
 
-def dumps(doc):
-    """Compact, ASCII-only JSON of `doc` (objects as tuples of pairs, arrays as lists)."""
-    out = []
+class _Length:
+    """A sink that only counts: the first of dump_bytes' two passes."""
+
+    def __init__(self):
+        self.n = 0
+
+    def append(self, piece):
+        self.n += len(piece)
+
+
+class _Fill:
+    """A sink that writes each piece into one buffer of the size the first pass counted."""
+
+    def __init__(self, n):
+        self.buf = bytearray(n)
+        self.at = 0
+
+    def append(self, piece):
+        end = self.at + len(piece)
+        self.buf[self.at:end] = piece.encode()  # ASCII: one byte a character
+        self.at = end
+
+
+def dump_bytes(doc):
+    """Compact, ASCII-only JSON of `doc` (objects as tuples of pairs, arrays as lists), as bytes. Two
+    passes, the first only counting: no list of pieces and no join, so the only block it needs in one
+    piece is the payload itself (on a small heap, a list of some 700 pieces is what fails)."""
+    length = _Length()
+    _value(doc, length)
+    out = _Fill(length.n)
     _value(doc, out)
-    return "".join(out)
+    return bytes(out.buf)
+
+
+def dumps(doc):
+    """dump_bytes(doc) as text."""
+    return dump_bytes(doc).decode()
+
+
+def build(cfg, device_id, log):
+    """What the link keeps: (messages(), status_topic()), built from a collected heap; ([], None), said
+    in one line, when the settings are wrong or the heap is too small for it (the node runs on)."""
+    import gc
+
+    gc.collect()                    # building it wants a few KB in one piece: start from a clean heap
+    try:
+        return messages(cfg, device_id), status_topic(cfg)
+    except ValueError as e:         # HA_DISCOVERY or HA_PREFIX set to something it cannot be
+        log("mqtt", "no Home Assistant discovery: %s" % e)
+    except MemoryError:             # a heap too small for it (docs/benchmarks.md)
+        gc.collect()
+        log("mqtt", "no Home Assistant discovery: not enough memory to build it (%d bytes free)"
+            % gc.mem_free())
+    return [], None

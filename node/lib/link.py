@@ -120,12 +120,11 @@ class Link:
         self._ha, self._ha_status = ha if ha is not None else discovery_messages(cfg, device_id)
         self._announce = False      # Home Assistant came back: publish the discovery again
         self.port = cfg.BROKER_PORT or (8883 if cfg.BROKER_CA else 1883)
-        self._tls = None            # the TLS context, made at the first TLS connect and kept
-        self.ca_path = None
-        if cfg.BROKER_CA:           # imported only then: a node without TLS keeps the heap it takes
+        self._tls = None            # broker_tls.Client with BROKER_CA: imported only then, so a node
+        if cfg.BROKER_CA:           # without TLS keeps the heap its code would take
             import broker_tls
 
-            self.ca_path = broker_tls.resolve(cfg.BROKER_CA, getattr(cfg, "__file__", ""))
+            self._tls = broker_tls.Client(cfg)
         self.cfg = cfg
         self.device_id = device_id
         self.boot = boot
@@ -372,8 +371,12 @@ class Link:
             raise LinkError("no answer to the TCP connect within %d s" % cfg.SOCKET_TIMEOUT_S)
         self.beat()
         sock.setsockopt(_IPPROTO_TCP, _TCP_NODELAY, 1)
-        if cfg.BROKER_CA:
-            sock = self._wrap(sock)
+        if self._tls:
+            try:
+                sock = self._tls.wrap(sock)     # the handshake runs later, as the CONNECT goes out
+            except Exception as e:
+                refused, why = self._tls.failure(e, self.port)
+                raise (Refused if refused else LinkError)(why)
         self.conn = Conn(sock, timeout_ms)
         sess = self.sess + 1
         c = MQTTClient(self.device_id, cfg.BROKER_HOST, self.port, cfg.BROKER_USER,
@@ -433,24 +436,6 @@ class Link:
         await self._await_packet(_SUBACK, "SUBACK")
         return self._granted
 
-    def _wrap(self, sock):
-        """The TCP socket, wrapped for TLS; the handshake runs later, as the CONNECT goes out."""
-        import broker_tls as tls
-
-        cfg = self.cfg
-        tls.set_clock(cfg.NTP_HOST)  # a certificate cannot be checked against a board's unset clock
-        if self._tls is None:
-            try:
-                self._tls = tls.make_context(self.ca_path)
-            except tls.TLSError as e:   # no CA file, or not a certificate: the user must mend it
-                raise Refused(str(e))
-        try:
-            return self._tls.wrap_socket(sock, server_hostname=cfg.BROKER_HOST,
-                                         do_handshake_on_connect=False)
-        except BaseException:
-            sock.close()
-            raise
-
     async def _send_held(self, timeout_ms):
         """Send what the CONNECT left waiting in the transport (over TLS: all of it, after the
         handshake), waiting on the socket with asyncio."""
@@ -460,16 +445,11 @@ class Link:
             try:
                 if conn.send_held():
                     return
-            except ValueError as e:         # mbedTLS's verdict on the broker's certificate
-                import broker_tls
-
-                raise Refused(broker_tls.words(e, self.cfg.BROKER_HOST, self.ca_path))
-            except OSError as e:
-                if not self.cfg.BROKER_CA:
+            except (ValueError, OSError) as e:  # over TLS: the handshake failed (broker_tls says why)
+                if not self._tls:
                     raise
-                code = e.args[0] if e.args else 0
-                what = ("mbedTLS error -0x%04X" % -code) if isinstance(code, int) and code < -1 else _words(e)
-                raise LinkError("TLS handshake failed (%s): is port %d a TLS port?" % (what, self.port))
+                refused, why = self._tls.failure(e, self.port)
+                raise (Refused if refused else LinkError)(why)
             left = deadline - uptime_ms()
             if left <= 0:
                 raise LinkError("no %s from the broker within %d s" % (
@@ -628,23 +608,17 @@ def _nothing():
 
 
 def discovery_messages(cfg, device_id):
-    """([(topic, payload)], the Home Assistant status topic) when HA_DISCOVERY is on, else ([], None).
-    The messages are built once (the payload is kept: no allocation per publish), and the module that
-    built them is dropped again: its code is not needed after start-up, and the heap it held is not
-    spent for good on a board."""
+    """([(topic, payload)], Home Assistant's status topic) when HA_DISCOVERY is on, else ([], None),
+    built once (discovery.build); the module that built them is dropped again: its code is not needed
+    after start-up, and on a board the heap it would hold is better spent."""
     if not getattr(cfg, "HA_DISCOVERY", True):
         return [], None
-    import gc
     import sys
 
     import discovery
 
-    gc.collect()                    # building it wants a few KB in one piece: start from a clean heap
     try:
-        return discovery.messages(cfg, device_id), discovery.status_topic(cfg)
-    except ValueError as e:         # HA_DISCOVERY or HA_PREFIX set to something it cannot be
-        log("mqtt", "no Home Assistant discovery: %s" % e)
-        return [], None
+        return discovery.build(cfg, device_id, log)
     finally:
         del sys.modules["discovery"]
 

@@ -63,7 +63,10 @@ def test_parse_heap_normalises_what_the_interpreter_is_given():
 
 # --- the deployed node in a Pico-like heap -----------------------------------------------------------
 
-DEPLOYED_HEAP = "128K"  # issue 9's target for the deployed node on the unix port
+# The deployed node's heap on the unix port (its objects are about twice a Pico's). Issue 9 set 128K for
+# the firmware of then; logins, TLS and Home Assistant discovery (issues 11 and 14) added about 4 KB of code
+# and keep about 3 KB (docs/benchmarks.md, "The smallest heap"): the whole node, discovery included, in 136K.
+DEPLOYED_HEAP = "136K"
 
 
 def _deployed_firmware(dest):
@@ -74,15 +77,15 @@ def _deployed_firmware(dest):
         fail_or_skip(str(e))
 
 
-def test_the_deployed_node_boots_connects_and_answers_in_a_128k_heap(tmp_path):
+def test_the_deployed_node_boots_connects_and_answers_in_a_pico_like_heap(tmp_path):
     """The deployed (.mpy) node on the board's default path (it joins the board's access point) in
-    128 KiB: it connects, answers a command and a button press, and never runs out of memory. The
+    DEPLOYED_HEAP, with its Home Assistant discovery: it connects, answers a command and a button press, and never runs out of memory. The
     board's own modules are C on a Pico; here they are loaded from bytecode (sim/deps.py board_code)
     and must leave the node that room."""
     deps.require_umqtt()
     main = _deployed_firmware(tmp_path / "deployed")
     kind = "mosquitto" if shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/usr/local/sbin") else "amqtt"
-    device = "heap-128k"
+    device = "heap-small"
     acks = []
     with BrokerProcess(kind, tmp_path) as broker:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-heap", protocol=mqtt.MQTTv311)
@@ -105,6 +108,7 @@ def test_the_deployed_node_boots_connects_and_answers_in_a_128k_heap(tmp_path):
             client.disconnect()
     output = run.output()
     assert "MemoryError" not in output and "Traceback" not in output, output
+    assert "no Home Assistant discovery" not in output, output     # the whole node, discovery included
     assert [a for a in acks if a.get("id") == "h1"][0]["ok"] is True, acks
 
 

@@ -22,6 +22,8 @@ class Cfg:
     BROKER_PORT = PORT
     BROKER_USER = None
     BROKER_PASSWORD = None
+    BROKER_CA = None
+    HA_DISCOVERY = False
     KEEPALIVE_S = 10
     SOCKET_TIMEOUT_S = 5
     RECONNECT_MIN_MS = 200
