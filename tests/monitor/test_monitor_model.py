@@ -74,9 +74,11 @@ def test_step_never_mutates_its_input():
 
 def test_press_raises_the_count_by_one_and_release_keeps_it():
     state, kinds = run(event(7, kind="button", button="b", pressed=True, presses=2),
-                       event(8, kind="button", button="b", pressed=False, presses=2), state=known())
+                       event(8, kind="mode", mode="slow", by="button"),  # (B's toggle, in the same step)
+                       event(9, kind="button", button="b", pressed=False, presses=2),
+                       event(10, kind="button", button="a", pressed=False, presses=2), state=known())
     assert kinds == []
-    assert model.view(state)["presses"] == {"a": 2, "b": 2}
+    assert model.view(state)["presses"] == {"a": 2, "b": 2} and state.mode == "slow"
 
 
 def test_press_counting_twice_is_inconsistent_with_a_witness():
@@ -135,9 +137,50 @@ def test_counters_rise_is_dropped_on_device_and_fall_is_inconsistent():
     assert run(snap(dropped=1, cmd_dropped=1), state=state)[1] == [INCONSISTENT]
 
 
+INITIAL = {**SNAP, "ver": 0, "led": "auto", "lit": 0, "mode": "slow", "buttons": {"a": False, "b": False},
+           "presses": {"a": 0, "b": 0}}
+
+
 def test_boot_mark_knows_the_counters_start_at_zero():
-    _, kinds = run(Mark("boot"), Msg("state", {**SNAP, "ver": 0, "dropped": 4}))
+    _, kinds = run(Mark("boot"), Msg("state", {**INITIAL, "dropped": 4}))
     assert kinds == [DROPPED_ON_DEVICE]
+
+
+def test_boot_mark_knows_the_initial_state():
+    state, kinds = run(Mark("boot"))
+    assert kinds == [] and state.known
+    assert model.view(state) == {"ver": 0, "led": "auto", "mode": "slow", "buttons": {"a": False, "b": False},
+                                 "presses": {"a": 0, "b": 0}}
+    assert run(event(1, kind="led", led="on", by="cmd", cmd="c"), Msg("state", {**INITIAL, "ver": 1, "led": "on"}),
+               state=state)[1] == []
+
+
+def test_a_gap_forgets_whether_a_command_was_still_making_changes():
+    # (its ack may be what went missing: a later rejection with the same id is not blamed for its changes)
+    state, _ = run(Mark("boot"), event(1, kind="led", led="on", by="cmd", cmd="c-1"))
+    assert state.run == ("c-1", ("led",), None)
+    bad = model.parse_command(b'{"id": "c-1", "led": "x"}')
+    assert run(ack(None, ok=False, command=bad, error=bad.error), state=state)[1] == [INCONSISTENT]
+    assert run(Mark("gap", 1), ack(None, ok=False, command=bad, error=bad.error), state=state)[1] == []
+
+
+def test_lit_may_lag_a_new_policy_but_never_leaves_it():
+    on = {**INITIAL, "ver": 1, "led": "on"}
+    state, kinds = run(Mark("boot"), event(1, kind="led", led="on", by="cmd", cmd="c"),
+                       Msg("state", {**on, "lit": 0}),   # a `get` snapshot, taken before the LED task ran
+                       Msg("state", {**on, "lit": 1}), Msg("state", {**on, "lit": 1}))
+    assert kinds == [] and state.lit_ok
+    assert run(Msg("state", {**on, "lit": 0}), state=state)[1] == [INCONSISTENT]
+    # a change of policy starts over: off may show the old level until the LED task shows it
+    state, kinds = run(event(2, kind="led", led="off", by="cmd", cmd="d"),
+                       Msg("state", {**on, "ver": 2, "led": "off", "lit": 1}), state=state)
+    assert kinds == [] and not state.lit_ok
+    # versions missed (a gap) may hide a change of policy and back: nothing is known of the LED then
+    state, _ = run(Msg("state", {**on, "ver": 2, "led": "off", "lit": 0}), state=state)
+    assert state.lit_ok
+    assert run(Mark("gap", 2), event(5, kind="button", button="a", pressed=True, presses=1),
+               Msg("state", {**on, "ver": 5, "led": "off", "lit": 1, "buttons": {"a": True, "b": False},
+                             "presses": {"a": 1, "b": 0}}), state=state)[1] == []
 
 
 def test_retained_snapshot_is_a_baseline_only_when_nothing_is_known():

@@ -3,7 +3,7 @@
 import sys
 
 MODULES = ("test_rules", "test_command", "test_strictjson", "test_debounce", "test_blink", "test_queues", "test_thermo",
-           "test_backoff", "test_progress", "test_broker_tls")
+           "test_backoff", "test_progress", "test_broker_tls", "test_vectors")
 
 passed = failed = 0
 for name in MODULES:
