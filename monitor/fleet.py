@@ -2,10 +2,11 @@
 injected on request, for tests and benchmarks. `python -m monitor fleet N` publishes to a broker, or
 writes a recording directly (`--out`), and can write a manifest of what it injected (`--manifest`).
 
-Each simulated device is written from the protocol, not from `monitor.model` (the checker is tested
-against it, not against itself). It acts like a node and like the laptops commanding it: button
-edges, commands (published on `cmd`, then the node's events and ack), snapshots. Faults, each at its
-own rate per action (`--fault lost=0.01`), and the finding each must produce:
+Each simulated device changes its state by the firmware's own rules (`monitor.sim_device`, on
+node/lib/rules.py), not by `monitor.model` (the checker is tested against the firmware's rules, not against
+itself). It acts like a node and like the laptops commanding it: button edges, commands (published on
+`cmd`, then the node's events and ack), snapshots. Faults, each at its own rate per action
+(`--fault lost=0.01`), and the finding each must produce:
 
 | fault | what happens on the wire | finding |
 |---|---|---|
@@ -27,8 +28,10 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from monitor.sim_device import Message, SimDevice
 
 FAULTS = ("lost", "duplicate", "reordered", "reboot", "reconnect", "dropped_on_device", "inconsistent",
           "unacked", "malformed")
@@ -47,85 +50,47 @@ def _dumps(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
 
-@dataclass
-class SimDevice:
-    """One simulated node (and whoever commands it)."""
+class FleetDevice(SimDevice):
+    """One simulated node of the fleet (its state changed by the firmware's rules: `monitor.sim_device`),
+    and whoever commands it: its uptime runs on the monotonic clock, a snapshot reads a random temperature,
+    and may lie about the LED (the `inconsistent` fault)."""
 
-    name: str
-    rng: random.Random
-    boot: str = ""
-    sess: int = 1
-    seq: int = 0
-    ver: int = 0
-    led: str = "auto"
-    mode: str = "slow"
-    buttons: dict[str, bool] = field(default_factory=lambda: {"a": False, "b": False})
-    presses: dict[str, int] = field(default_factory=lambda: {"a": 0, "b": 0})
-    dropped: int = 0
-    started: float = field(default_factory=time.monotonic)
-    commands: int = 0
-    wrong_led: bool = False
-    lied: bool = False
-
-    def __post_init__(self) -> None:
-        self.boot = f"{self.rng.getrandbits(32):08x}"
+    def __init__(self, name: str, rng: random.Random) -> None:
+        self.rng = rng
+        super().__init__(name, f"{rng.getrandbits(32):08x}")
+        self.started = time.monotonic()
+        self.commands = 0
+        self.wrong_led = False
+        self.lied = False
 
     def _ts(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
 
-    def message(self, kind: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        self.seq += 1
-        return kind, {"boot": self.boot, "sess": self.sess, "seq": self.seq, "ts": self._ts(), **body}
+    def temp_c(self) -> float:
+        return round(20 + self.rng.random() * 10, 1)
 
-    def status(self) -> tuple[str, dict[str, Any]]:
-        return self.message("status", {"online": True, "id": self.name, "fw": "sim"})
-
-    def snapshot(self) -> tuple[str, dict[str, Any]]:
-        led = self.led
+    def snapshot(self) -> Message:
         self.lied = self.wrong_led
+        kind, body = super().snapshot()
         if self.wrong_led:
-            led = next(v for v in ("on", "off", "auto") if v != self.led)
+            body["led"] = next(v for v in ("on", "off", "auto") if v != self.led)
             self.wrong_led = False
-        return self.message("state", {"ver": self.ver, "led": led, "lit": 1 if self.led == "on" else 0,
-                                      "mode": self.mode, "buttons": dict(self.buttons),
-                                      "presses": dict(self.presses), "temp_c": round(20 + self.rng.random() * 10, 1),
-                                      "dropped": self.dropped, "cmd_dropped": 0})
+        return kind, body
 
-    def event(self, body: dict[str, Any], drop: bool = False) -> tuple[str, dict[str, Any]] | None:
-        self.ver += 1
-        if drop:
-            self.dropped += 1
-            return None
-        return self.message("event", {"ver": self.ver, **body})
+    def toggle(self, which: str, drop: bool = False) -> list[Message]:
+        """Button `which` changes level (its event dropped from the outbox with `drop`)."""
+        return self.button(which, not self.buttons[which], drop)
 
-    def button(self, which: str, drop: bool = False) -> list[tuple[str, dict[str, Any]]]:
-        pressed = not self.buttons[which]
-        self.buttons[which] = pressed
-        if pressed:
-            self.presses[which] += 1
-        out = [self.event({"kind": "button", "button": which, "pressed": pressed,
-                           "presses": self.presses[which]}, drop)]
-        if which == "b" and pressed:
-            self.mode = "fast" if self.mode == "slow" else "slow"
-            out.append(self.event({"kind": "mode", "mode": self.mode, "by": "button"}))
-        return [m for m in out if m is not None]
-
-    def command(self, led: str | None, mode: str | None) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    def command(self, led: str | None, mode: str | None) -> tuple[str, list[Message]]:
+        """A command published by a laptop, and the node's events and ack."""
         self.commands += 1
         cid = f"f-{self.name}-{self.commands}"
-        out = []
-        if led is not None and led != self.led:
-            self.led = led
-            out.append(self.event({"kind": "led", "led": led, "by": "cmd", "cmd": cid}))
-        if mode is not None and mode != self.mode:
-            self.mode = mode
-            out.append(self.event({"kind": "mode", "mode": mode, "by": "cmd", "cmd": cid}))
-        out.append(self.message("ack", {"id": cid, "ok": True, "ver": self.ver}))
-        return cid, [m for m in out if m is not None]
+        fields = {name: value for name, value in (("led", led), ("mode", mode)) if value is not None}
+        return cid, [*self.apply(cid, fields), self.ack(cid)]
 
     def reboot(self) -> None:
-        fresh = SimDevice(self.name, self.rng)
-        self.__dict__.update(fresh.__dict__)
+        """The node restarts: a new `boot`, `seq` and `ver` from the start, the firmware's initial state."""
+        self.__init__(self.name, self.rng)  # type: ignore[misc]
 
 
 class Fleet:
@@ -134,7 +99,7 @@ class Fleet:
     def __init__(self, n: int, *, seed: int = 1, faults: dict[str, float] | None = None, prefix: str = "fleet-",
                  command_rate: float = 0.1, snapshot_rate: float = 0.15) -> None:
         self.rng = random.Random(seed)
-        self.devices = [SimDevice(f"{prefix}{i:05d}", self.rng) for i in range(n)]
+        self.devices = [FleetDevice(f"{prefix}{i:05d}", self.rng) for i in range(n)]
         self.faults = {k: v for k, v in (faults or {}).items() if v > 0}
         unknown = set(self.faults) - set(FAULTS)
         if unknown:
@@ -147,10 +112,10 @@ class Fleet:
         rate = self.faults.get(kind)
         return rate is not None and self.rng.random() < rate
 
-    def _note(self, dev: SimDevice, kind: str, **facts: Any) -> None:
+    def _note(self, dev: FleetDevice, kind: str, **facts: Any) -> None:
         self.injected.append({"device": dev.name, "kind": kind, "boot": dev.boot, **facts})
 
-    def _wire(self, dev: SimDevice, messages: list[tuple[str, dict[str, Any]]]) -> list[Publication]:
+    def _wire(self, dev: FleetDevice, messages: list[Message]) -> list[Publication]:
         out: list[Publication] = []
         held: Publication | None = None
         for kind, body in messages:
@@ -183,7 +148,7 @@ class Fleet:
         for dev in self.devices:
             yield from self._wire(dev, [dev.status(), dev.snapshot()])
 
-    def step(self, dev: SimDevice) -> list[Publication]:
+    def step(self, dev: FleetDevice) -> list[Publication]:
         """One action of one device, with whatever faults strike."""
         rng = self.rng
         if self._fault("reboot"):
@@ -192,8 +157,8 @@ class Fleet:
             self._note(dev, "reboot", after=old)
             return self._wire(dev, [dev.status(), dev.snapshot()])
         if self._fault("reconnect"):
-            will = Publication(f"pico/{dev.name}/status",
-                               _dumps({"online": False, "boot": dev.boot, "sess": dev.sess}), retain=True)
+            kind, body = dev.will()
+            will = Publication(f"pico/{dev.name}/{kind}", _dumps(body), retain=True)
             dev.sess += 1
             self._note(dev, "reconnect", sess=dev.sess)
             return [will, *self._wire(dev, [dev.status()])]
@@ -226,7 +191,7 @@ class Fleet:
         drop = self._fault("dropped_on_device")
         if drop:
             self._note(dev, "dropped_on_device", ver=dev.ver + 1)
-        messages = dev.button(rng.choice("ab"), drop)
+        messages = dev.toggle(rng.choice("ab"), drop)
         if drop:  # the node's next snapshot carries the count
             messages.append(dev.snapshot())
         return self._wire(dev, messages)

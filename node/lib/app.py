@@ -16,7 +16,7 @@ from ubinascii import hexlify
 
 from backoff import Backoff
 from buttons import run_button
-from commands import run_command_owner
+from command_owner import run_command_owner
 from inbox import Inbox
 from led import run_heartbeat, run_led
 from link import Link, discovery_messages

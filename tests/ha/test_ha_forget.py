@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import discovery
-from monitor.command import ha_discovery_topic
+from monitor.send import ha_discovery_topic
 from tests.ha.ha_client import HAClient
 from tests.helpers import PY, free_port
 from tests.outage_harness import BrokerProcess

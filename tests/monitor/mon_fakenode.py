@@ -1,68 +1,97 @@
-"""A fake Pico node for the monitor's tests: an independent, straightforward implementation of
-docs/protocol.md that emits the `Record`s a recorder would have received from a well-behaved node.
+"""A fake Pico node for the monitor's tests: the `Record`s a recorder would have received from a
+well-behaved node, on a clock of its own (a message every 10 ms, its uptime 7 ms further each time).
 
-It shares no code with `monitor.model` on purpose: the checker is tested against this, not against itself.
+What its messages say is the simulated device's (`monitor.sim_device`): the state changed by the firmware's
+own rules (node/lib/rules.py), the same device the fleet simulator runs. It shares no code with
+`monitor.model` on purpose: the checker is tested against the firmware's rules, not against itself. Tests
+make it lie by hand (`ver`, `buttons`, `_emit()` with a body of their own).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from monitor.record import Record
+from monitor.sim_device import SimDevice
 
 T0 = 1_700_000_000.0
+
+
+class _Device(SimDevice):
+    """The simulated device, with the fake node's uptime: 7 ms more at each message."""
+
+    uptime = 0
+
+    def _ts(self) -> int:
+        self.uptime += 7
+        return self.uptime
 
 
 class FakeNode:
     def __init__(self, device: str = "pico-test", boot: str = "9f1c2a7b", t0: float = T0,
                  led: str = "auto", mode: str = "slow") -> None:
+        self.sim = _Device(device, boot, fw="0.1.0", led=led, mode=mode)
         self.device, self.boot = device, boot
-        self.sess, self.seq, self.ts, self.t = 1, 0, 0, t0
-        self.ver, self.led, self.mode = 0, led, mode
-        self.buttons = {"a": False, "b": False}
-        self.presses = {"a": 0, "b": 0}
+        self.t = t0
         self.out: list[Record] = []
         self.retained: dict[str, Record] = {}
 
-    def _emit(self, kind: str, body: dict) -> Record:
-        self.seq += 1
-        self.ts += 7
+    # The device's state, which tests may also set by hand (a node that lies, or drops an event).
+    @property
+    def ver(self) -> int:
+        return self.sim.ver
+
+    @ver.setter
+    def ver(self, value: int) -> None:
+        self.sim.ver = value
+
+    @property
+    def buttons(self) -> dict[str, bool]:
+        return self.sim.buttons
+
+    @property
+    def presses(self) -> dict[str, int]:
+        return self.sim.presses
+
+    @property
+    def led(self) -> str:
+        return self.sim.led
+
+    @property
+    def mode(self) -> str:
+        return self.sim.mode
+
+    @property
+    def sess(self) -> int:
+        return self.sim.sess
+
+    def _record(self, kind: str, body: dict[str, Any]) -> Record:
+        """A message of the device, as it arrives 10 ms after the one before."""
         self.t += 0.01
-        payload = {"boot": self.boot, "sess": self.sess, "seq": self.seq, "ts": self.ts, **body}
-        record = Record(self.t, f"pico/{self.device}/{kind}", 1, False, json.dumps(payload).encode())
+        record = Record(self.t, f"pico/{self.device}/{kind}", 1, False, json.dumps(body).encode())
         if kind in ("status", "state"):
             self.retained[kind] = record
         self.out.append(record)
         return record
 
+    def _emit(self, kind: str, body: dict) -> Record:
+        """`body` published with the next envelope (tests use it for messages the device would not make)."""
+        return self._record(*self.sim.message(kind, body))
+
     def state_body(self) -> dict:
-        return {"ver": self.ver, "led": self.led, "lit": 1 if self.led == "on" else 0, "mode": self.mode,
-                "buttons": dict(self.buttons), "presses": dict(self.presses),
-                "temp_c": 24.3, "dropped": 0, "cmd_dropped": 0}
+        return self.sim.state_body()
 
     def status(self) -> Record:
-        return self._emit("status", {"online": True, "id": self.device, "fw": "0.1.0"})
+        return self._record(*self.sim.status())
 
     def snapshot(self) -> Record:
-        return self._emit("state", self.state_body())
-
-    def _event(self, **fields) -> Record:
-        self.ver += 1
-        return self._emit("event", {"ver": self.ver, **fields})
+        return self._record(*self.sim.snapshot())
 
     def button(self, button: str, pressed: bool) -> list[Record]:
         """A debounced edge (nothing when the button is already at that level)."""
-        if self.buttons[button] == pressed:
-            return []
-        self.buttons[button] = pressed
-        if pressed:
-            self.presses[button] += 1
-        out = [self._event(kind="button", button=button, pressed=pressed, presses=self.presses[button])]
-        if button == "b" and pressed:
-            self.mode = "fast" if self.mode == "slow" else "slow"
-            out.append(self._event(kind="mode", mode=self.mode, by="button"))
-        return out
+        return [self._record(*m) for m in self.sim.button(button, pressed)]
 
     def send(self, payload: bytes | dict) -> Record:
         """A command as a laptop publishes it on `pico/<id>/cmd` (the recorder sees it too)."""
@@ -79,27 +108,22 @@ class FakeNode:
         if wire:
             fields = {"led": led, "mode": mode, "get": True if get else None}
             self.send({"id": cid, **{k: v for k, v in fields.items() if v is not None}})
-        out = []
-        if led is not None and led != self.led:
-            self.led = led
-            out.append(self._event(kind="led", led=led, by="cmd", cmd=cid))
-        if mode is not None and mode != self.mode:
-            self.mode = mode
-            out.append(self._event(kind="mode", mode=mode, by="cmd", cmd=cid))
+        changes = {k: v for k, v in (("led", led), ("mode", mode)) if v is not None}
+        out = [self._record(*m) for m in self.sim.apply(cid, changes)]
         if get:
             out.append(self.snapshot())
-        out.append(self._emit("ack", {"id": cid, "ok": True, "ver": self.ver}))
+        out.append(self._record(*self.sim.ack(cid)))
         return out
 
     def reject(self, cid: str | None, error: str, raw: bytes | None = None) -> Record:
         """A rejected command: `raw` published first when given, then the node's ack."""
         if raw is not None:
             self.send(raw)
-        return self._emit("ack", {"id": cid, "ok": False, "error": error})
+        return self._record(*self.sim.ack(cid, error))
 
     def reconnect(self) -> Record:
         """A new MQTT session: the status of session + 1."""
-        self.sess += 1
+        self.sim.sess += 1
         return self.status()
 
     def resend(self, record: Record) -> Record:
@@ -112,8 +136,8 @@ class FakeNode:
     def will(self) -> Record:
         """The Last Will, as the broker publishes it (no seq, no ts; does not use a seq number)."""
         self.t += 0.01
-        payload = {"online": False, "boot": self.boot, "sess": self.sess}
-        record = Record(self.t, f"pico/{self.device}/status", 1, False, json.dumps(payload).encode())
+        kind, body = self.sim.will()
+        record = Record(self.t, f"pico/{self.device}/{kind}", 1, False, json.dumps(body).encode())
         self.out.append(record)
         return record
 

@@ -1,22 +1,22 @@
-"""Test plumbing for the monitor's tests: a real amqtt broker in a subprocess, a process whose output
-lines can be waited for (with a deadline), paho clients that publish like a node or answer commands.
-Every wait here is for a condition, bounded by a deadline.
+"""Test plumbing for the monitor's tests: a real amqtt broker in a subprocess, `python -m monitor` in the
+background (tests/helpers.Child, whose output lines can be waited for with a deadline), paho clients that
+publish like a node or answer commands. Every wait here is for a condition, bounded by a deadline.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
-import socket
+import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+
+from tests.helpers import Child, free_port  # noqa: F401  (free_port: for the tests here)
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -42,68 +42,27 @@ asyncio.run(main(int(sys.argv[1])))
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    """A subprocess whose stdout/stderr lines are collected by reader threads, to be waited for."""
-
-    def __init__(self, args: list[str], **kwargs) -> None:
-        self.popen = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, cwd=kwargs.pop("cwd", ROOT), **kwargs)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._lines: queue.Queue[tuple[str, str]] = queue.Queue()
-        self._threads = [threading.Thread(target=self._read, args=(self.popen.stdout, self.out, "out"), daemon=True),
-                         threading.Thread(target=self._read, args=(self.popen.stderr, self.err, "err"), daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    def _read(self, stream, sink: list[str], name: str) -> None:
-        for line in stream:
-            sink.append(line.rstrip("\n"))
-            self._lines.put((name, line.rstrip("\n")))
-
-    def wait_line(self, predicate: Callable[[str, str], bool], timeout: float) -> str:
-        """The first new line (stream name, text) satisfying `predicate`, within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no such line within {timeout} s; stdout={self.out!r} stderr={self.err!r}")
-            try:
-                name, text = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if predicate(name, text):
-                return text
-
-    def finish(self, timeout: float) -> int:
-        """Wait for the exit (bounded) and for the output to be read fully; the exit status."""
-        try:
-            code = self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"still running after {timeout} s; stdout={self.out!r} stderr={self.err!r}") from None
-        for t in self._threads:
-            t.join(timeout=5)
-        return code
-
-    def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(timeout=10)
-
-
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def monitor(*args: str, **kwargs) -> Proc:
-    """`python -m monitor ARGS` running in the background."""
-    return Proc([PYTHON, "-m", "monitor", *args], env=ENV, **kwargs)
+def monitor(*args: str, **kwargs) -> Child:
+    """`python -m monitor ARGS` running in the background, its stdout and stderr apart (`out`, `err`)."""
+    return Child([PYTHON, "-m", "monitor", *args], apart=True, cwd=kwargs.pop("cwd", ROOT), env=ENV, **kwargs)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+def terminal(args: list[str], columns: int = 170, rows: int = 40) -> Child:
+    """`args` on a pseudo-terminal of `columns` x `rows`, as in a person's terminal (TERM, COLUMNS, LINES)."""
+    env = {**ENV, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+    env.pop("NO_COLOR", None)
+    return Child(args, terminal=(columns, rows), cwd=ROOT, env=env)
+
+
+def on_screen(term: Child) -> str:
+    """What a child on a terminal wrote so far, without its escape sequences."""
+    return ANSI.sub("", term.text())
 
 
 def run_monitor(*args: str, cwd: Path = ROOT, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -113,24 +72,25 @@ def run_monitor(*args: str, cwd: Path = ROOT, timeout: float = 30) -> subprocess
 
 
 class AmqttBroker:
-    """amqtt 0.12 on a free loopback port, in its own process; ready once it printed READY."""
+    """amqtt 0.12 on a free loopback port, in its own process; ready once it printed READY. It ends
+    when its stdin closes: stop(), or the test run dying."""
 
     def __init__(self, timeout: float = 20) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.proc = Proc([PYTHON, "-c", BROKER_SCRIPT, str(self.port)])
+        self.proc = Child([PYTHON, "-c", BROKER_SCRIPT, str(self.port)], apart=True, stdin=True, cwd=ROOT)
         try:
             self.proc.wait_line(lambda name, text: name == "out" and text.startswith("READY"), timeout)
         except AssertionError:
-            self.stop()
+            self.proc.kill()
             raise
 
     def stop(self) -> None:
+        self.proc.close_stdin()
         try:
-            self.proc.popen.stdin.close()
-            self.proc.popen.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
+            self.proc.finish(10)
+        except AssertionError:
+            pass    # it did not stop by itself: finish() killed it
 
 
 class Client:

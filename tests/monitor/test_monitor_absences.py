@@ -161,7 +161,7 @@ def test_a_broker_restart_the_node_survives_before_the_recorder_is_unseen_not_lo
     finally:
         if node is not None:
             node.loop_stop()
-        rec.popen.send_signal(signal.SIGTERM)
+        rec.signal(signal.SIGTERM)
         code = rec.finish(20)
         gate.close()
         broker.stop()
@@ -200,7 +200,7 @@ def test_record_warns_when_mosquitto_says_it_dropped_messages(tmp_path):
         pub.loop_stop()
         rec.wait_line(lambda name, text: name == "out" and "broker dropped" in text, 15)
     finally:
-        rec.popen.send_signal(signal.SIGTERM)
+        rec.signal(signal.SIGTERM)
         code = rec.finish(20)
         broker.stop()
     assert code == 0, rec.err

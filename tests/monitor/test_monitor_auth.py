@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.live import Session
+from monitor.live.session import Session
 from monitor.mqtt import Security
 from tests.broker.secure import PASSWORDS, Client, broker, setup  # noqa: F401  (fixtures)
 from tests.helpers import PY

@@ -15,13 +15,13 @@ import subprocess
 import pytest
 from rich.console import Console
 
-from monitor import recording, view
+from monitor import recording
+from monitor.live import view
 from monitor.record import Record
 from monitor.text import cut, printable
-from tests.helpers import fail_or_skip
+from tests.helpers import fail_or_skip, wait_until
 
-from .mon_helpers import ENV, PYTHON, Client, free_port, monitor, run_monitor
-from .test_monitor_processes import Terminal, wait_for
+from .mon_helpers import ENV, PYTHON, Client, free_port, monitor, on_screen, run_monitor, terminal
 
 SNAPSHOT = {"boot": "aaaaaaaa", "sess": 1, "seq": 2, "ts": 50, "ver": 0, "led": "auto", "lit": 0, "mode": "slow",
             "buttons": {"a": False, "b": False}, "presses": {"a": 0, "b": 0}, "temp_c": 21.5, "dropped": 0,
@@ -75,7 +75,7 @@ def test_a_second_recorder_on_the_same_file_refuses_and_touches_nothing(broker, 
     try:
         first.wait_line(announced, 20)
         node.publish(*state("pico-one"))
-        wait_for(lambda: out.read_bytes().count(b"\n") == 1, 10, "the first recorder to write the message")
+        wait_until(lambda: out.read_bytes().count(b"\n") == 1, 10, "the first recorder to write the message")
         before = (out.read_bytes(), out.stat().st_mtime_ns)
         # Pointed at a port where nothing listens: had it tried to connect first, it would say so.
         second = run_monitor("record", "--broker", f"127.0.0.1:{free_port()}", "--out", str(out), "--for", "5")
@@ -85,10 +85,10 @@ def test_a_second_recorder_on_the_same_file_refuses_and_touches_nothing(broker, 
         assert len(lines) == 1 and lines[0].startswith("monitor: ") and "being recorded already" in lines[0], lines
         assert (out.read_bytes(), out.stat().st_mtime_ns) == before
         node.publish(*state("pico-one", seq=3, ts=60))
-        wait_for(lambda: out.read_bytes().count(b"\n") == 2, 10, "the first recorder to write the next message")
+        wait_until(lambda: out.read_bytes().count(b"\n") == 2, 10, "the first recorder to write the next message")
     finally:
         node.close()
-        first.popen.send_signal(signal.SIGINT)
+        first.signal(signal.SIGINT)
         assert first.finish(20) == 0, first.err
     assert [r.payload for r in recording.read(out)] == [state("pico-one")[1].encode(),
                                                         state("pico-one", seq=3, ts=60)[1].encode()]
@@ -150,15 +150,15 @@ def test_cells_are_plain_escaped_text_never_markup():
 
 def test_watch_in_a_100_column_terminal_cuts_a_300_character_id(broker, tmp_path):
     long_id = "y" * 290 + "-tail-0042"
-    term = Terminal([PYTHON, "-m", "monitor", "watch", "--broker", broker, "--out", str(tmp_path / "w.jsonl"),
+    term = terminal([PYTHON, "-m", "monitor", "watch", "--broker", broker, "--out", str(tmp_path / "w.jsonl"),
                      "--refresh", "0.2"], columns=100, rows=30)
     node = Client(broker, "node")
     try:
-        wait_for(lambda: "subscribed" in term.text(), 20, "watch to subscribe")
+        wait_until(lambda: "subscribed" in on_screen(term), 20, "watch to subscribe")
         node.publish(*state(long_id))
         node.publish(*state("pico-e6614c311b5c3a2f"))
         shown = cut(long_id, view.DEVICE_WIDTH)
-        screen = wait_for(lambda: (t := term.text()) and shown in t and "pico-e6614c311b5c3a2f" in t and t, 20,
+        screen = wait_until(lambda: (t := on_screen(term)) and shown in t and "pico-e6614c311b5c3a2f" in t and t, 20,
                           "both devices on the screen")
         last = screen[screen.rindex("device "):]          # the newest drawing of the table
         header = last.splitlines()[0].split()
@@ -166,9 +166,7 @@ def test_watch_in_a_100_column_terminal_cuts_a_300_character_id(broker, tmp_path
         assert "y" * (view.DEVICE_WIDTH + 1) not in screen
     finally:
         node.close()
-        term.proc.send_signal(signal.SIGINT)
-        term.proc.wait(timeout=15)
-        term.close()
+        term.stop(15)
 
 
 # --- terminal escapes ---------------------------------------------------------------------------------
@@ -185,7 +183,7 @@ def test_record_prints_hostile_payload_fields_escaped(broker, tmp_path):
         rec.wait_line(lambda name, text: name == "out" and "MALFORMED" in text, 10)
     finally:
         node.close()
-        rec.popen.send_signal(signal.SIGINT)
+        rec.signal(signal.SIGINT)
         assert rec.finish(20) == 0, rec.err
     printed = "\n".join(rec.out + rec.err)
     assert not controls(printed), controls(printed)
@@ -317,7 +315,8 @@ WRITE_PAST_A_LIMIT = r'''
 import json, resource, signal, sys
 from monitor.errors import RecordingError
 from monitor.record import Record
-from monitor.recording import Mark, Writer
+from monitor.receiving.writer import Writer
+from monitor.recording import Mark
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)        # past the limit, write(2) fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))

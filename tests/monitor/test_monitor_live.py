@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from monitor import command, recording
+from monitor import recording, send
 from monitor.checker import check
 from monitor.errors import AckTimeout, BrokerError
+from tests.helpers import wait_until
 
 from .mon_helpers import AmqttBroker, Client, free_port, monitor, run_monitor
 
@@ -73,11 +74,8 @@ def test_record_keeps_only_what_it_subscribed_to(broker, publisher, tmp_path):
         rec.wait_line(announced, 15)
         publisher.publish("pico/rec3/event", EVENT)
         publisher.publish("stray/thing", b"{}")  # live, and nobody asked for it
-        deadline = time.monotonic() + 10
-        while not any(r.topic == "pico/rec3/event" for r in recording.read(out)):
-            assert time.monotonic() < deadline, "the event was never recorded"
-            time.sleep(0.02)  # polling the file for a condition, bounded by the deadline
-        rec.popen.send_signal(signal.SIGTERM)
+        wait_until(lambda: any(r.topic == "pico/rec3/event" for r in recording.read(out)), 10, "the event recorded")
+        rec.signal(signal.SIGTERM)
         assert rec.finish(10) == 0
         assert all(r.topic.startswith("pico/") for r in recording.read(out))
     finally:
@@ -90,11 +88,8 @@ def test_record_stops_cleanly_on_a_signal(broker, publisher, tmp_path, sig):
     rec = monitor("record", "--broker", broker, "--out", str(out), "--quiet")
     rec.wait_line(announced, 15)
     publisher.publish("pico/rec2/event", EVENT)
-    deadline = time.monotonic() + 10
-    while not any(r.topic == "pico/rec2/event" for r in recording.read(out)):
-        assert time.monotonic() < deadline, "the event was never recorded"
-        time.sleep(0.02)  # polling the file for a condition, bounded by the deadline
-    rec.popen.send_signal(sig)
+    wait_until(lambda: any(r.topic == "pico/rec2/event" for r in recording.read(out)), 10, "the event recorded")
+    rec.signal(sig)
     assert rec.finish(10) == 0
     assert rec.out == []  # --quiet
     assert rec.err[-1].startswith("monitor: recorded ") and rec.err[-1].endswith(f"to {out} (stopped)")
@@ -206,21 +201,21 @@ def test_send_unreachable_broker_exits_2():
 
 
 def test_python_api_send(broker, responder):
-    ack = command.send(broker, "resp", {"get": True}, timeout=5)
+    ack = send.send(broker, "resp", {"get": True}, timeout=5)
     assert ack.ok and ack.ver == 7 and ack.error is None and ack.id.startswith("m-")
     assert 0 < ack.rtt_ms < 5000
-    rejected = command.send(broker, "resp", raw=b'{"id": "x-2", "led": 3}', timeout=5)
+    rejected = send.send(broker, "resp", raw=b'{"id": "x-2", "led": 3}', timeout=5)
     assert (rejected.ok, rejected.id, rejected.error) == (False, "x-2", "led must be one of: on, off, auto")
     with pytest.raises(AckTimeout):
-        command.send(broker, "nobody-home", {"get": True}, timeout=0.3)
+        send.send(broker, "nobody-home", {"get": True}, timeout=0.3)
     with pytest.raises(BrokerError):
-        command.send(f"127.0.0.1:{free_port()}", "resp", {"get": True}, timeout=1)
+        send.send(f"127.0.0.1:{free_port()}", "resp", {"get": True}, timeout=1)
 
 
 def test_echoed_id_follows_the_protocol_table():
-    assert command.echoed_id(b'{"id": "c-1", "led": "x"}') == "c-1"
-    assert command.echoed_id(b'{"id": "", "led": "on"}') is None
-    assert command.echoed_id(b'{"id": 5}') is None
-    assert command.echoed_id(b"[1]") is None
-    assert command.echoed_id(b"nope") is None
-    assert command.echoed_id(b'{"id": "c-1", "pad": "' + b"x" * 300 + b'"}') is None  # too large first
+    assert send.echoed_id(b'{"id": "c-1", "led": "x"}') == "c-1"
+    assert send.echoed_id(b'{"id": "", "led": "on"}') is None
+    assert send.echoed_id(b'{"id": 5}') is None
+    assert send.echoed_id(b"[1]") is None
+    assert send.echoed_id(b"nope") is None
+    assert send.echoed_id(b'{"id": "c-1", "pad": "' + b"x" * 300 + b'"}') is None  # too large first

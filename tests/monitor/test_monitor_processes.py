@@ -3,15 +3,9 @@ the fleet simulator's injected faults found live and offline alike, and `watch` 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import re
 import signal
-import struct
-import termios
-import threading
 import time
 
 import pytest
@@ -23,21 +17,19 @@ from monitor.fleet import Fleet
 from monitor.fleet_publish import write
 from monitor.recording import BadLine
 
-from .mon_helpers import ENV, PYTHON, ROOT, AmqttBroker, monitor, run_monitor
+from tests.helpers import wait_until
+
+from .mon_helpers import PYTHON, monitor, on_screen, run_monitor, terminal
 
 
 def announced(name: str, text: str) -> bool:
     return name == "err" and text.startswith("monitor: recording ")
 
 
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)  # polling a file or a screen for a condition, bounded by the deadline
+def last_arrival(path) -> float:
+    """When the newest line of the recording arrived (its `t`, the receiver's clock)."""
+    last = path.read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    return json.loads(last)["t"]
 
 
 def lines_in(path) -> int:
@@ -46,7 +38,7 @@ def lines_in(path) -> int:
 
 def receiver_of(pid: int) -> int:
     """The pid of the receiver a `record` process started (its only child)."""
-    children = wait_for(lambda: open(f"/proc/{pid}/task/{pid}/children").read().split(), 15, "the receiver")
+    children = wait_until(lambda: open(f"/proc/{pid}/task/{pid}/children").read().split(), 15, "the receiver")
     assert len(children) == 1, children
     return int(children[0])
 
@@ -61,24 +53,23 @@ def gone(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("victim", ["monitor", "receiver"])
-def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(tmp_path, victim):
+def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(broker, tmp_path, victim):
     """SIGKILL mid-stream, no chance to clean up. The monitor killed: its receiver sees its stdin end,
     writes out what waits and exits, so every line is whole. The receiver killed: what it had handed
     to the kernel stays, at worst the last line is torn, and the monitor says the receiver died."""
-    own = AmqttBroker()   # its own broker: nothing left over from other tests
     out = tmp_path / "killed.jsonl"
-    rec = monitor("record", "--broker", own.address, "--out", str(out), "--quiet")
+    rec = monitor("record", "--broker", broker, "--out", str(out), "--quiet")
     fleet = None
     try:
         rec.wait_line(announced, 15)
-        receiver = receiver_of(rec.popen.pid)
-        fleet = monitor("fleet", "7", "--broker", own.address, "--messages", "100000", "--rate", "3000",
+        receiver = receiver_of(rec.pid)
+        fleet = monitor("fleet", "7", "--broker", broker, "--messages", "100000", "--rate", "3000",
                         "--seed", "7", "--for", "60", "--prefix", "killed-")
-        wait_for(lambda: lines_in(out) > 2000, 90, "2000 recorded lines")
+        wait_until(lambda: lines_in(out) > 2000, 90, "2000 recorded lines")
         if victim == "monitor":
-            rec.popen.send_signal(signal.SIGKILL)
-            rec.popen.wait(timeout=10)
-            wait_for(lambda: gone(receiver), 10, "the receiver to end with its monitor")
+            rec.signal(signal.SIGKILL)
+            rec.p.wait(timeout=10)
+            wait_until(lambda: gone(receiver), 10, "the receiver to end with its monitor")
         else:
             os.kill(receiver, signal.SIGKILL)
             assert rec.finish(15) == 1
@@ -89,7 +80,6 @@ def test_recorder_killed_with_sigkill_leaves_a_file_that_checks(tmp_path, victim
         rec.kill()
         if fleet is not None:
             fleet.kill()
-        own.stop()
     items = recording.read(out)
     bad = [i for i in items if isinstance(i, BadLine)]
     if victim == "monitor":
@@ -135,9 +125,11 @@ def test_fleet_faults_are_found_live_and_offline_alike(broker, tmp_path):
         last = injected and max(i["seq"] for i in injected if "seq" in i)
         assert last
         # every published message is recorded, and the reorder timeout has passed for the last gaps
-        wait_for(lambda: lines_in(out) >= 2500, 30, "the fleet's messages in the recording")
-        time.sleep(1.5)  # the live checker's reorder timeout (1 s) must pass before it is stopped
-        rec.popen.send_signal(signal.SIGINT)
+        wait_until(lambda: lines_in(out) >= 2500, 30, "the fleet's messages in the recording")
+        # the live checker's clock (the receiver's word, every 0.1 s) past the reorder timeout (1 s)
+        # after the last message, so that it has called every gap lost before it is stopped
+        wait_until(lambda: time.time() - last_arrival(out) > 1.3, 10, "the reorder timeout after the last message")
+        rec.signal(signal.SIGINT)
         assert rec.finish(15) == 0
     finally:
         rec.kill()
@@ -180,66 +172,24 @@ def test_fleet_offline_each_fault_alone_gives_exactly_its_findings(tmp_path):
         assert got == want, kind
 
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
-
-
-class Terminal:
-    """A child process on a pseudo-terminal of a given size; everything it writes is collected."""
-
-    def __init__(self, args: list[str], columns: int = 170, rows: int = 40) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        env = {**ENV, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
-        env.pop("NO_COLOR", None)
-        import subprocess
-        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
-                                     start_new_session=True)
-        os.close(slave)
-        self.master = master
-        self.data = bytearray()
-        self.lock = threading.Lock()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            with self.lock:
-                self.data += chunk
-
-    def text(self) -> str:
-        with self.lock:
-            return ANSI.sub("", self.data.decode("utf-8", "replace"))
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        os.close(self.master)
-
-
 def test_watch_shows_every_device_live_in_a_terminal_and_stops_cleanly(broker, tmp_path):
     out = tmp_path / "watch.jsonl"
-    term = Terminal([PYTHON, "-m", "monitor", "watch", "--broker", broker, "--out", str(out), "--refresh", "0.2"])
+    term = terminal([PYTHON, "-m", "monitor", "watch", "--broker", broker, "--out", str(out), "--refresh", "0.2"])
     try:
-        wait_for(lambda: "subscribed" in term.text(), 20, "watch to subscribe")
+        wait_until(lambda: "subscribed" in on_screen(term), 20, "watch to subscribe")
         done = run_monitor("fleet", "3", "--broker", broker, "--messages", "300", "--rate", "300", "--seed", "5",
                            "--fault", "duplicate=0.05", "--prefix", "watched-", timeout=60)
         assert done.returncode == 0, done.stderr
-        screen = wait_for(lambda: (t := term.text()) and all(f"watched-0000{i}" in t for i in range(3))
+        screen = wait_until(lambda: (t := on_screen(term)) and all(f"watched-0000{i}" in t for i in range(3))
                           and "dup " in t and t, 20, "the devices and their duplicates on the screen")
         for heading in ("device", "online", "led", "mode", "buttons", "temp", "seen", "findings"):
             assert heading in screen
         assert "°C" in screen and "newest findings:" in screen
-        term.proc.send_signal(signal.SIGINT)
-        assert term.proc.wait(timeout=15) == 0
-        final = term.text()
+        term.signal(signal.SIGINT)
+        assert term.finish(15) == 0
+        final = on_screen(term)
         assert "monitor: checked live: " in final and f"to {out} (stopped)" in final
         assert "Traceback" not in final
     finally:
-        term.close()
+        term.kill()
     assert lines_in(out) >= 300

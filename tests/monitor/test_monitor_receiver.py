@@ -10,8 +10,8 @@ import select
 import time
 
 from monitor import recording
-from monitor.follow import Follower
-from monitor.receiver import Events, spawn
+from monitor.live.follow import Follower
+from monitor.receiving.receiver import Events, spawn
 from monitor.record import Record
 
 from .mon_helpers import Client, free_port
@@ -42,7 +42,7 @@ def test_follower_hands_over_complete_lines_in_order_and_numbers_them(tmp_path):
 
 
 def test_follower_reads_a_backlog_a_chunk_at_a_time(tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.follow.CHUNK", 100)
+    monkeypatch.setattr("monitor.live.follow.CHUNK", 100)
     path = tmp_path / "rec.jsonl"
     path.write_bytes(b"".join(line(n) for n in range(10)))
     follower = Follower(path)

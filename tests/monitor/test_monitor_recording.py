@@ -10,6 +10,7 @@ import pytest
 from monitor import recording
 from monitor.errors import RecordingError
 from monitor.record import Record
+from monitor.receiving.writer import FLUSH_BYTES, FLUSH_S, Writer
 from monitor.recording import BadLine
 
 
@@ -33,17 +34,17 @@ def test_writer_batches_lines_until_flush_at_then_appends(tmp_path):
     path = tmp_path / "sub" / "rec.jsonl"
     a = Record(1.0, "pico/x/status", 1, True, b"{}")
     b = Record(2.0, "pico/x/state", 1, False, b"\x80")
-    with recording.Writer(path) as writer:
+    with Writer(path) as writer:
         assert writer.flush_at is None and (writer.first_line, writer.offset) == (1, 0)
         before = time.monotonic()
         assert writer.write(a) == 1
-        assert before + recording.FLUSH_S <= writer.flush_at <= time.monotonic() + recording.FLUSH_S
+        assert before + FLUSH_S <= writer.flush_at <= time.monotonic() + FLUSH_S
         assert not writer.flush_due(writer.flush_at - 1e-6) and path.read_bytes() == b""  # waits in the process
         assert writer.flush_due(writer.flush_at) and writer.flush_at is None
         assert recording.read(path) == [a]  # in the file before close
         assert not writer.flush_due(time.monotonic() + 1)  # nothing waits
     size = path.stat().st_size
-    with recording.Writer(path) as writer:
+    with Writer(path) as writer:
         assert (writer.first_line, writer.offset) == (2, size)
         assert writer.write(b) == 2
         assert writer.count == 1
@@ -53,13 +54,13 @@ def test_writer_batches_lines_until_flush_at_then_appends(tmp_path):
 def test_writer_hands_a_full_batch_over_at_once(tmp_path):
     path = tmp_path / "rec.jsonl"
     big = Record(1.0, "pico/x/state", 1, False, b"x" * 1000)
-    with recording.Writer(path) as writer:
+    with Writer(path) as writer:
         n = 0
         while writer.flush_at is not None or n == 0:
             writer.write(big)
             n += 1
-            assert n <= recording.FLUSH_BYTES // 1000 + 1
-        assert path.stat().st_size >= recording.FLUSH_BYTES  # written without waiting for flush_at
+            assert n <= FLUSH_BYTES // 1000 + 1
+        assert path.stat().st_size >= FLUSH_BYTES  # written without waiting for flush_at
         assert len(recording.read(path)) == n
 
 
@@ -67,7 +68,7 @@ def test_writer_appends_after_a_torn_line_on_a_line_of_its_own(tmp_path):
     path = tmp_path / "rec.jsonl"
     good = recording.encode(Record(1.0, "pico/x/status", 1, False, b"{}"))
     path.write_bytes(good + good[:20])
-    with recording.Writer(path) as writer:
+    with Writer(path) as writer:
         assert (writer.first_line, writer.offset) == (3, len(good) + 21)
         writer.write(Record(2.0, "pico/x/status", 1, False, b"{}"))
     items = recording.read(path)

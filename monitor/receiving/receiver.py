@@ -1,7 +1,7 @@
-"""The receiver: the process that subscribes to the nodes and appends every message to the recording,
+"""The receiver (its own process, `record`/`watch`'s child): the process that subscribes to the nodes and appends every message to the recording,
 and does nothing else, so that recording keeps up with the broker. `record` and `watch` start it as a
-child (`python -m monitor.receiver CONFIG`, see `spawn()`) and check what it writes by following the
-file, on the other core (`monitor.live`).
+child (`python -m monitor.receiving.receiver CONFIG`, see `spawn()`) and check what it writes by following the
+file, on the other core (`monitor.live.session`).
 
 It runs on one thread (the subscriber pumps the MQTT connection, the writer is flushed between turns)
 and tells its parent what happens in JSON lines on stdout, its events, in this order:
@@ -42,9 +42,10 @@ from types import FrameType
 from typing import Any
 
 from monitor.errors import MonitorError, RecordingError
-from monitor.recording import Mark, Writer
+from monitor.receiving.writer import Writer
+from monitor.recording import Mark
 from monitor.mqtt import PASSWORD_ENV, Security
-from monitor.subscriber import Subscriber
+from monitor.receiving.subscriber import Subscriber
 
 HEARTBEAT_S = 0.1
 """With nothing arriving, a `flushed` event this often: the parent's checker clock moves on."""
@@ -199,7 +200,7 @@ def spawn(config: dict[str, Any], password: str | None = None) -> subprocess.Pop
     if password is not None:
         env[PASSWORD_ENV] = password
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return subprocess.Popen([sys.executable, "-m", "monitor.receiver", json.dumps(config)], stdin=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "monitor.receiving.receiver", json.dumps(config)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=env, close_fds=True)
 
 

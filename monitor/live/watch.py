@@ -1,4 +1,4 @@
-"""`python -m monitor watch`: the live table (`monitor.view`) redrawn in place with rich's `Live`, between
+"""`python -m monitor watch` (in the `record`/`watch` process): the live table (`monitor.live.view`) redrawn in place with rich's `Live`, between
 the session's looks at what the receiver recorded. Ctrl-C (or SIGTERM, or `--for`) ends it cleanly: the
 last screen stays, and the usual closing lines follow on stderr.
 
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.live import Live
 
-from monitor import view
-from monitor.live import Session, tally_text
+from monitor.live import view
+from monitor.live.session import Session, tally_text
 
 HEADER_LINES = 9
 """Lines the screen needs besides the device rows (title, header, borders, findings, status)."""

@@ -1,4 +1,4 @@
-"""Sending one command to a node (`pico/<id>/cmd`) and waiting for its ack (`pico/<id>/ack`).
+"""`python -m monitor send`: sending one command to a node (`pico/<id>/cmd`) and waiting for its ack (`pico/<id>/ack`).
 
 The ack topic is subscribed (SUBACK received) before the command is published, so the ack cannot be
 missed. The ack is matched by `id`: the one we generated (`m-<hex>`), the one in a raw command when the

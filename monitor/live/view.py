@@ -1,4 +1,4 @@
-"""The live view of `watch`: one table row per device (state, LED, mode, buttons, temperature, online,
+"""The live view of `watch` (in the `record`/`watch` process): one table row per device (state, LED, mode, buttons, temperature, online,
 last seen, counts of each finding) and the newest findings under it. Read-only over what the checker
 keeps (`Device`, `Finding`); `rows()` and `render()` are pure, so tests render to text.
 

@@ -1,4 +1,4 @@
-"""The subscriber: subscribes to `pico/+/#` (QoS 1) and hands every message, as a `Record`, to one sink
+"""The subscriber (in the receiver process): subscribes to `pico/+/#` (QoS 1) and hands every message, as a `Record`, to one sink
 until stopped, out of time, or the connection is gone for good.
 
 It runs on the caller's thread: the MQTT connection is pumped there (`Link(own_loop=True)`), so the

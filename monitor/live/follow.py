@@ -1,4 +1,5 @@
-"""Following a recording while another process appends to it: the complete lines that arrived since the
+"""Following a recording while another process (the receiver) appends to it, in the `record`/`watch`
+process: the complete lines that arrived since the
 last look, in order, numbered; a last line without its newline waits for the rest, and is handed over
 as it is only at the end (`rest()`: what a writer killed mid-line leaves)."""
 

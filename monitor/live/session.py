@@ -1,5 +1,5 @@
-"""A live monitoring session, in two processes: a receiver (`monitor.receiver`, a child) subscribes and
-appends every message to the recording; this process follows the recording as it grows and feeds each
+"""A live monitoring session (runs in the `record`/`watch` process), in two processes: a receiver
+(`monitor.receiving`, a child) subscribes and appends every message to the recording; this process follows the recording as it grows and feeds each
 line to the streaming checker, in order. The checker runs on another core than the receiver, and checks
 exactly what was recorded: the live findings are those `check` finds in the same file later.
 
@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor import findings as F
-from monitor import receiver
+from monitor.receiving import receiver
 from monitor.checker import COMMAND_TIMEOUT, MAX_DEVICES, REORDER_TIMEOUT, Checker, Device
 from monitor.errors import MonitorError, RecordingError
-from monitor.follow import Follower
+from monitor.live.follow import Follower
 from monitor.mqtt import Security
 from monitor.record import Record
 from monitor.recording import decode_item, text_fields
