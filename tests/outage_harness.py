@@ -82,7 +82,11 @@ class BrokerProcess:
 
     def start(self, timeout=20):
         if self.kind == "amqtt":
-            self.child = Child([PY, "-m", "broker", "--host", self.host, "--port", str(self.port)], cwd=ROOT)
+            # On a test namespace's own address, not loopback: the broker would refuse to serve it
+            # anonymously without being told (issue 11).
+            anonymous = [] if self.host in ("127.0.0.1", "localhost", "::1") else ["--allow-anonymous"]
+            self.child = Child([PY, "-m", "broker", "--host", self.host, "--port", str(self.port), *anonymous],
+                               cwd=ROOT)
             self.child.wait_line("listening", timeout)
         else:
             self.child = Child([self.exe, "-c", str(self.conf)])
@@ -100,9 +104,9 @@ class BrokerProcess:
 
     def kill(self, sig=signal.SIGKILL, timeout=10):
         """End the broker with `sig` (SIGKILL: no goodbye at all; SIGTERM: its own shutdown)."""
-        if self.child is not None and self.child.p.poll() is None:
-            os.killpg(self.child.p.pid, sig)
-            self.child.p.wait(timeout)
+        if self.child is not None:
+            self.child.signal(sig, group=True)
+            self.child.finish(timeout)
         self.child = None
 
     def stop(self):
@@ -446,6 +450,8 @@ class NodeProcess:
             args += ["--set", s]
         self.device = device
         self.board = Board(board_dir)
+        self.presses = {"a": 0, "b": 0}     # made with tap(): what the node must count
+        self._released = 0.0                # time.monotonic() of tap()'s last release
         self.child = Child(args, cwd=ROOT, env={**os.environ, **env} if env else None)
 
     def wait_connected(self, session=1, timeout=20):
@@ -466,10 +472,28 @@ class NodeProcess:
     def alive(self):
         return self.child.p.poll() is None
 
-    def tap(self, pin, hold=0.08, gap=0.12):
-        """One press of an active-low button: held `hold` s, then released for `gap` s."""
-        self.board.press(pin, hold=hold)
-        time.sleep(gap)
+    def tap(self, pin, times=1, hold=0.08, gap=0.12):
+        """Press an active-low button `times` times as a finger does: held `hold` s, and released at
+        least `gap` s before the next press, this call's or the next one's (both the point: a person's
+        timing, well over DEBOUNCE_MS). Returns at the last release: counted() waits for the node."""
+        button = {BUTTON_A: "a", BUTTON_B: "b"}[pin]
+        for _ in range(times):
+            rest = self._released + gap - time.monotonic()
+            if rest > 0:
+                time.sleep(rest)    # the finger's rest between presses
+            self.board.press(pin, hold=hold)
+            self._released = time.monotonic()
+            self.presses[button] += 1
+
+    def counted(self, timeout=5):
+        """Until the node has counted every press made with tap() and seen the buttons up again: its
+        state line (every LOG_S, printed online or not) says so. Fails at `timeout` s if it does not."""
+        if self.presses == {"a": 0, "b": 0}:
+            return
+        counted = re.compile(r" a=0 b=0 presses=%d/%d " % (self.presses["a"], self.presses["b"]))
+        wait_until(lambda: any(counted.search(line) for line in list(self.child.lines)) or self._ended(),
+                   timeout, lambda: "the node to count presses %d/%d with both buttons up; it printed:\n%s"
+                   % (self.presses["a"], self.presses["b"], self.child.output()[-3000:]))
 
     def stop(self):
         return self.child.stop()
@@ -628,11 +652,13 @@ class OutageRun:
         node.tap(BUTTON_B)
         self.presses["b"] += 1
         self.rec.wait_for(self.device, "event", lambda m: m["kind"] == "mode" and m["mode"] == "fast", 10)
+        # ...all three of its events (press, mode, release) published before any outage begins
+        self.rec.wait_for(self.device, "event", lambda m: m["kind"] == "button" and m["button"] == "b"
+                          and not m["pressed"], 10, "the release of button B")
 
     def tap_a(self, n):
-        for _ in range(n):
-            self.node.tap(BUTTON_A)
-            self.presses["a"] += 1
+        self.node.tap(BUTTON_A, n)
+        self.presses["a"] += n
 
     def came_back(self, since_board, what):
         """After an outage: a new session of the same boot says online, every press made meanwhile
@@ -640,6 +666,7 @@ class OutageRun:
         from board time `since_board` until then."""
         dev = self.device
         sess = self.sess + 1
+        self.node.counted()
         self.node.wait_connected(sess, 30)
         status = self.rec.wait_for(dev, "status", lambda m: m["online"] is True and m["sess"] == sess, 10)
         assert status["boot"] == self.boot, "the node rebooted during the %s" % what
@@ -666,6 +693,7 @@ class OutageRun:
         `monitor check`. Returns a summary."""
         dev = self.device
         want = dict(self.presses)
+        self.node.counted()
         snap = self.rec.wait_for(dev, "state", lambda m: m["presses"] == want and not m["_retain"], 10,
                                  "a snapshot with presses %s" % want)
         assert snap["boot"] == self.boot and snap["dropped"] == 0

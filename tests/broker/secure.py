@@ -69,9 +69,11 @@ def setup():
         yield folder
 
 
-@pytest.fixture(scope="module", params=["amqtt", "mosquitto"])
+@pytest.fixture(params=["amqtt", "mosquitto"])
 def broker(request, setup):
-    """A fresh secure broker of each kind for one test module."""
+    """A fresh secure broker of each kind for each test: the tests' retained statuses, states and commands
+    (pico-a's, pico-b's) never meet the next test. The users and certificates (`setup`, slow to make)
+    are shared by the module."""
     with running(request.param, setup) as server:
         yield server
 

@@ -1,18 +1,14 @@
 """`python -m broker user ...`, `certs`, and the refusals of `python -m broker` itself (processes, as typed)."""
 
 import datetime
-import fcntl
 import os
-import select
 import stat
 import subprocess
-import termios
-import time
 
 from cryptography import x509
 
 from tests.broker.secure import ROOT, run_broker_cli
-from tests.helpers import PY
+from tests.helpers import PY, Child
 
 
 def mode(path):
@@ -72,43 +68,20 @@ def test_user_refusals_change_nothing(tmp_path):
     assert users.read_text() == before
 
 
-def _read_until(fd, text, timeout=15):
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while text.encode() not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, "no %r from the prompt, got %r" % (text, seen)
-        if select.select([fd], [], [], left)[0]:
-            try:
-                seen += os.read(fd, 1024)
-            except OSError:
-                break
-    return seen
-
-
 def test_user_add_asks_twice_at_a_terminal_without_echo(tmp_path):
-    master, slave = os.openpty()
-
-    def own_terminal():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     env = {k: v for k, v in os.environ.items() if k != "PICO_MQTT_PASSWORD"}
-    proc = subprocess.Popen([PY, "-m", "broker", "user", "add", str(tmp_path / "users"), "pico-t"], cwd=ROOT,
-                            stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=own_terminal)
-    os.close(slave)
+    term = Child([PY, "-m", "broker", "user", "add", str(tmp_path / "users"), "pico-t"], terminal=(80, 24),
+                 cwd=ROOT, env=env)
     try:
-        seen = _read_until(master, "password for pico-t: ")
-        os.write(master, b"typed-secret-1\n")
-        seen += _read_until(master, "again: ")
-        os.write(master, b"typed-secret-1\n")
-        seen += _read_until(master, "mosquitto.acl")
-        assert proc.wait(15) == 0
+        term.wait_text("password for pico-t: ")
+        term.write("typed-secret-1\n")
+        term.wait_text("again: ")
+        term.write("typed-secret-1\n")
+        term.wait_text("mosquitto.acl")
+        assert term.finish(15) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
-    assert b"typed-secret" not in seen
+        term.kill()
+    assert "typed-secret" not in term.text()
     assert "pico-t:$argon2id$" in (tmp_path / "users").read_text()
 
 

@@ -26,9 +26,11 @@ def mip_index(tmp_path_factory):
     return index
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    with BrokerProcess("amqtt", tmp_path_factory.mktemp("broker")) as b:
+@pytest.fixture
+def broker(tmp_path):
+    """A broker of this test's own: a deployed node's retained status must not meet the next test's
+    (which waits for a status online)."""
+    with BrokerProcess("amqtt", tmp_path) as b:
         yield b
 
 

@@ -5,7 +5,6 @@ recording checks clean, and a second deploy copies nothing and restarts it."""
 
 import json
 import os
-import signal
 import subprocess
 
 import paho.mqtt.client as mqtt
@@ -132,16 +131,13 @@ def test_a_deploy_killed_in_the_middle_of_the_copy_boots_old_or_new_never_a_mix(
         before = len(seen)
         # Sources (--no-mpy): a new copy of a few dozen files; the deploy, mpremote with it, is
         # killed as soon as the first file is in copy b.
-        deploy = subprocess.Popen(
-            [PY, "-m", "deploy", *deploy_args(board, broker, mip_index, "--id", "new", "--no-mpy")],
-            cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "TMPDIR": str(tmp_path)})
+        deploy = Child([PY, "-m", "deploy", *deploy_args(board, broker, mip_index, "--id", "new", "--no-mpy")],
+                       cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)})
         try:
             wait_until(lambda: list((board.flash / "firmware" / "b").rglob("*.py")), 30,
                        "the copy into firmware b to begin")
         finally:
-            os.killpg(deploy.pid, signal.SIGKILL)
-            deploy.wait(10)
+            deploy.kill()       # the deploy and its mpremote, with no chance to clean up
         # The board sits in the raw REPL with the watchdog armed: it resets by itself within 8 s
         # and boots whichever copy /firmware/active names: the old one, unless the kill came after
         # the switch (the copy of a few dozen files rarely ends that fast).

@@ -2,7 +2,6 @@
 nothing half-written on the board (against the virtual board's serial port, with real mpremote)."""
 
 import os
-import signal
 import subprocess
 
 import pytest
@@ -156,6 +155,5 @@ def test_logs_follows_the_console_until_ctrl_c(boards, broker, mip_index):
         wait_until(lambda: any("state: ver=" in line for line in child.lines[start:]), 10,
                    "a console line after 'logs: following'")
     finally:
-        os.killpg(child.p.pid, signal.SIGINT)
-        child.p.wait(10)
-    assert child.p.returncode == 0, child.output()
+        status = child.stop()   # Ctrl-C
+    assert status == 0, child.output()

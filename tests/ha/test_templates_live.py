@@ -6,9 +6,7 @@ accepting it (its ack) and the node's own parser and the monitor's model reading
 One run of the node (module fixture) gives the messages; each test asserts one promise on them."""
 
 import json
-import os
 import re
-import signal
 import time
 from types import SimpleNamespace
 
@@ -66,8 +64,7 @@ def run(tmp_path_factory):
             mark = time.monotonic()
             node, board = start_node(broker.addr, tmp / "board", DEVICE)
             ha.wait_for(BASE + "/status", lambda m: m.json()["online"] is True, after=mark, what="online again")
-            os.killpg(node.p.pid, signal.SIGKILL)   # vanishes: the broker publishes the Last Will
-            node.p.wait(10)
+            node.kill()     # vanishes: the broker publishes the Last Will
             ha.wait_for(BASE + "/status", lambda m: m.json()["online"] is False and "seq" not in m.json(),
                         what="the Last Will")
         finally:

@@ -31,6 +31,8 @@ def _outage(run, broker, gate, presses, every_s):
     start = time.monotonic()
     for i in range(presses):
         run.tap_a(1)
+        # the point, not a wait: one press every `every_s` s, spread over the outage (tap_a waits for the
+        # node to have counted the one before)
         time.sleep(max(0.0, start + (i + 1) * every_s - time.monotonic()))
     broker.start()
     run.recorder.wait_subscribed(30)

@@ -80,7 +80,7 @@ def test_a_retained_command_of_any_size_is_ignored_at_every_subscribe(tmp_path):
             node.child.wait_line(ignored, 10)
             code, out = send(broker, "--led", "on", device=DEVICE)
             assert code == 0 and ack_of(out)["ok"] is True, out
-            time.sleep(2 * 2)                   # two keepalives: room for a reconnect storm to show
+            time.sleep(2 * 2)   # the point, not a wait: two keepalives in which a reconnect storm would show
             connects = [x for x in node.child.lines if re.search(r"mqtt: connected to .* session \d+", x)]
             assert len(connects) == 2, connects
             assert not [m for m in recorder.rec.messages(DEVICE, "ack") if m["id"] in (None, "big")]

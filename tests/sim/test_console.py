@@ -19,7 +19,7 @@ from sim import runner
 from sim.console import Console
 from sim.pins import Board
 from sim.replstream import RAW_MARK, ReplStream
-from tests.helpers import fail_or_skip, wait_until
+from tests.helpers import Child, fail_or_skip, wait_until
 from tests.sim.sim_helpers import REPO
 
 try:
@@ -453,22 +453,20 @@ def test_sim_board_command_serves_the_port_and_a_kill_leaves_nothing_running(tmp
     if not Path("/proc/self/stat").exists():
         pytest.skip("reads /proc (Linux)")
     board_dir = tmp_path / "b"
-    cli = subprocess.Popen([sys.executable, "-m", "sim", "board", "--board", board_dir,
-                            "--heap", "256K"], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    cli = Child([sys.executable, "-m", "sim", "board", "--board", board_dir, "--heap", "256K"], apart=True,
+                cwd=REPO)
     try:
-        line = cli.stderr.readline()
-        assert line == f"sim: board at {board_dir}, serial port {board_dir / 'serial'}\n"
+        line = cli.wait_line(lambda stream, text: stream == "err", 20)
+        assert line == f"sim: board at {board_dir}, serial port {board_dir / 'serial'}"
         interpreters = wait_until(lambda: _children(cli.pid), 5, "the interpreter")
         console = type("C", (), {"port": board_dir / "serial"})
         assert mpremote(console, "eval", "sum(range(10))").strip() == "45"
-        cli.kill()
-        cli.wait()
+        cli.signal(signal.SIGKILL)      # `sim board` alone, not its group: the interpreter must end with it
+        cli.p.wait(10)
         wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in interpreters), 5,
                    "the interpreter to end with `sim board`")
     finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
+        cli.kill()
 
 
 def test_sim_board_for_seconds_ends_by_itself_and_removes_the_port(tmp_path):
