@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from deploy.settings import password
-from sim import console, deps, mistakes, nodeconfig, runner, stalls
+from sim import boards, console, deps, mistakes, nodeconfig, runner, stalls
+from sim.board import _simformat as fmt
 from sim.errors import SimError
 from sim.pins import Board
 
@@ -59,6 +60,19 @@ def _positive_ms(text):
     return value
 
 
+DEFAULT_BROKER = "127.0.0.1:1883"
+DEFAULT_TLS_PORT = 8883
+BOARD_HELP = ("the board: a node's device id (its folder is stable: see docs/virtual-board.md), or a "
+              "board folder; default: the only board there is")
+
+
+def _board(text):
+    try:
+        return Board(boards.resolve(text))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 def _add_run_options(p):
     p.add_argument("--for", dest="for_s", type=_positive_seconds, metavar="SECONDS",
                    help="stop the program cleanly (as Ctrl-C) after SECONDS")
@@ -68,7 +82,8 @@ def _add_run_options(p):
     p.add_argument("--trace", action="store_true",
                    help="print 'TRACE <t> <pin> <level>' on stdout at every output change")
     p.add_argument("--board", metavar="DIR",
-                   help="the board directory (default: a fresh temporary one)")
+                   help="the board directory (default: for `node`, a stable folder named by its --id; "
+                        "for `run`, a fresh temporary one)")
     p.add_argument("--heap", metavar="SIZE",
                    help="the interpreter's heap, e.g. 128K or 2M (default 2M; the unix port's objects "
                         "are about twice a Pico's)")
@@ -80,12 +95,14 @@ def build_parser():
     sub.required = True
 
     p = sub.add_parser("run", help="run a MicroPython program on the virtual board")
-    p.add_argument("file", metavar="FILE.py")
+    p.add_argument("file", metavar="FILE.py", help="the program (a Pico's main.py, say); its folder and "
+                                                   "its lib/ are on its import path")
     p.add_argument("args", nargs="*", metavar="ARG", help="arguments for the program (sys.argv)")
     _add_run_options(p)
 
     p = sub.add_parser("node", help="run the node firmware (node/main.py) on the virtual board")
-    p.add_argument("--broker", metavar="HOST:PORT", help="the MQTT broker to use")
+    p.add_argument("--broker", metavar="HOST:PORT", help="the MQTT broker to use (default %s, the "
+                   "laptop's own `python -m broker`; port %d with --ca)" % (DEFAULT_BROKER, DEFAULT_TLS_PORT))
     p.add_argument("--id", dest="device_id", metavar="ID", help="the device id")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="override a node/config.py setting (VALUE a Python literal, else text)")
@@ -112,15 +129,22 @@ def build_parser():
                    help="switch the board off after SECONDS")
 
     p = sub.add_parser("pins", help="show or drive the pins of a running board")
-    p.add_argument("--board", required=True, metavar="DIR")
+    p.add_argument("--board", metavar="NAME|DIR", help=BOARD_HELP + " (or give it first: pins desk GP14=0)")
     p.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
                    help="drive inputs: GP14=0, ADC4=14000, TEMP=30.5, WLAN=0")
     p.add_argument("--release", action="append", default=[], metavar="NAME",
                    help="stop driving an input")
 
+    p = sub.add_parser("press", help="press a button of a running board: its pin low, then released")
+    p.add_argument("board", metavar="NAME|DIR", help="the board: a node's device id, or its folder")
+    p.add_argument("pin", metavar="PIN", help="the button's pin, e.g. GP14 (button A) or GP13 (button B)")
+    p.add_argument("--hold", type=_positive_seconds, default=0.2, metavar="SECONDS",
+                   help="how long it is held (default 0.2)")
+
     p = sub.add_parser("stalls", help="the LED's stalls on a board (running or ended): the longest "
                                       "gaps between its changes, beyond the blink period")
-    p.add_argument("--board", required=True, metavar="DIR")
+    p.add_argument("name", nargs="?", metavar="NAME|DIR", help=BOARD_HELP)
+    p.add_argument("--board", metavar="NAME|DIR", help="the same, as an option")
     p.add_argument("--every", type=_positive_ms, metavar="MS",
                    help="the expected time between GP15's changes (default 500: the slow blink; "
                         "100 in fast mode)")
@@ -160,9 +184,12 @@ def cmd_node(args):
     if args.mistake is not None and args.mistake not in mistakes.MISTAKES:
         raise UsageError(f"--mistake {args.mistake}: no such mistake; the mistakes are: "
                          + ", ".join(mistakes.MISTAKES) + " (--mistake list says what each does)")
+    if args.broker is None:     # the laptop's own broker (`python -m broker`), not the firmware's default
+        args.broker = DEFAULT_BROKER if args.ca is None else "127.0.0.1:%d" % DEFAULT_TLS_PORT
     try:
-        if args.broker is not None:
-            nodeconfig.parse_broker(args.broker)
+        nodeconfig.parse_broker(args.broker)
+        if args.board is None and not args.serial:
+            args.board = str(_stable_board(args.device_id or boards.NODE))
         settings = [nodeconfig.parse_setting(s) for s in args.settings]
         login = (args.user, password(nodeconfig.PASSWORD_ENV, "broker")) if args.user else None
     except ValueError as e:
@@ -175,6 +202,15 @@ def cmd_node(args):
             ca=args.ca, mistake=args.mistake, **kw))
     return _run_until_done(args, lambda **kw: runner.start_node(
         args.broker, args.device_id, settings, login=login, ca=args.ca, mistake=args.mistake, **kw))
+
+
+def _stable_board(name):
+    """The node's stable board folder, made ready for a new run: what the last run's host drove (a
+    button still held in pins.in) does not carry over."""
+    board = boards.folder(name)
+    board.mkdir(parents=True, exist_ok=True)
+    (board / "pins.in").unlink(missing_ok=True)
+    return board
 
 
 def cmd_board(args):
@@ -254,17 +290,19 @@ def _run_until_done(args, start):
 
 
 def cmd_pins(args):
-    board = Board(args.board)
-    if not board.dir.is_dir():
-        raise UsageError(f"no board directory at {board.dir}")
+    if args.board is None and args.assignments and "=" not in args.assignments[0]:
+        args.board = args.assignments.pop(0)    # `sim pins desk GP14=0`: the board first, by name
+    board = _board(args.board)
     try:
         for assignment in args.assignments:
             name, sep, value = assignment.partition("=")
             if not sep:
                 raise ValueError(f"drive a pin with NAME=VALUE, e.g. GP14=0, not {assignment!r}")
             board.drive(name, value)
+            _say(f"sim: {fmt.input_name(name)} driven to {value.strip()} on {board.dir}")
         for name in args.release:
             board.release(name)
+            _say(f"sim: {fmt.input_name(name)} released on {board.dir}")
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.assignments or args.release:
@@ -296,8 +334,21 @@ def cmd_setup(args):
     return 0
 
 
+def cmd_press(args):
+    board = _board(args.board)
+    try:
+        name = fmt.input_name(args.pin)
+        if not name.startswith("GP"):
+            raise ValueError(f"a button is on a GPIO pin (GP0..GP29), not {args.pin}")
+        board.press(name, hold=args.hold)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    _say(f"sim: pressed {name} on {board.dir} for {args.hold:g} s")
+    return 0
+
+
 def cmd_stalls(args):
-    board = Board(args.board)
+    board = _board(args.board or args.name)
     if not (board.dir / "pins.log").is_file():
         raise UsageError(f"no board at {board.dir} (no pins.log: has a program run there?)")
     changes = board.changes()
@@ -309,4 +360,4 @@ def cmd_stalls(args):
 
 
 COMMANDS = {"run": cmd_run, "node": cmd_node, "board": cmd_board, "pins": cmd_pins,
-            "stalls": cmd_stalls, "setup": cmd_setup}
+            "press": cmd_press, "stalls": cmd_stalls, "setup": cmd_setup}

@@ -8,7 +8,7 @@ import ast
 
 SIM_AP_SSID = "sim-ap"  # sim/board/network.py's access point
 PASSWORD_ENV = "PICO_MQTT_PASSWORD"
-SECRET_KEYS = ("BROKER_PASSWORD", "WIFI_PASSWORD")
+SECRET_KEYS = {"BROKER_PASSWORD": PASSWORD_ENV, "WIFI_PASSWORD": "PICO_WIFI_PASSWORD"}
 
 
 def parse_broker(text):
@@ -27,8 +27,7 @@ def parse_setting(text):
     if not sep or not key.isidentifier():
         raise ValueError(f"--set takes KEY=VALUE, e.g. HEARTBEAT_S=2, not {text!r}")
     if key in SECRET_KEYS:
-        raise ValueError(f"--set {key}: a password never goes on a command line; "
-                         f"use --user and {PASSWORD_ENV} or the prompt")
+        raise ValueError(f"--set {key}: passwords come from {SECRET_KEYS[key]} or a prompt, never from a flag")
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):

@@ -265,4 +265,4 @@ def test_stalls_measure_the_longest_gap_beyond_the_expected_one(tmp_path):
     assert "1 change(s): nothing to measure" in stalls.report(changes)
     out = subprocess.run([PY, "-m", "sim", "stalls", "--board", str(tmp_path / "none")], capture_output=True,
                          text=True, timeout=30, cwd=ROOT)
-    assert out.returncode == 2 and out.stderr.startswith("sim: no board at ") and len(out.stderr.splitlines()) == 1
+    assert out.returncode == 2 and out.stderr.startswith("sim: no board ") and len(out.stderr.splitlines()) == 1

@@ -2,13 +2,13 @@
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 
 from sim import cli, deps, runner
+from tests.helpers import PY, Child, wait_until
 from tests.sim.sim_helpers import PROGRAMS, REPO, cli as sim
 
 
@@ -78,41 +78,23 @@ def test_a_program_error_keeps_its_status_and_traceback(tmp_path):
 
 
 def start_cli_run(*args):
-    return subprocess.Popen([sys.executable, "-m", "sim", "run", *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
-def read_line(process, timeout=10):
-    """The next stdout line, within a deadline (the child prints promptly or has failed)."""
-    deadline = time.monotonic() + timeout
-    import selectors
-
-    with selectors.DefaultSelector() as sel:
-        sel.register(process.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if sel.select(timeout=0.1):
-                return process.stdout.readline()
-    raise TimeoutError("no line from the runner within %s s" % timeout)
+    """`python -m sim run ARGS` in the background, its stdout and stderr apart."""
+    return Child([sys.executable, "-m", "sim", "run", *map(str, args)], apart=True, cwd=REPO)
 
 
 @pytest.mark.parametrize("how", ["runner only", "whole group"])
 def test_ctrl_c_on_the_runner_stops_the_program_cleanly(how):
     process = start_cli_run(PROGRAMS / "forever.py")
     try:
-        assert read_line(process) == "ready\n"
-        if how == "runner only":
-            process.send_signal(signal.SIGINT)
-        else:  # what a terminal's Ctrl-C does
-            os.killpg(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        process.wait_line(lambda stream, line: stream == "out" and line == "ready", 10)
+        # the runner alone, or the whole group: what a terminal's Ctrl-C does
+        process.signal(signal.SIGINT, group=how == "whole group")
+        status = process.finish(10)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode == 0, err
-    assert out == "cleanup ran\n"
-    assert "Traceback" not in err
+        process.kill()
+    assert status == 0, process.err
+    assert process.out == ["ready", "cleanup ran"]
+    assert "Traceback" not in process.output()
 
 
 def test_a_program_that_ignores_ctrl_c_is_killed_after_the_grace_period():
@@ -128,7 +110,8 @@ def test_pins_shows_and_drives_a_running_board(launch, tmp_path):
     run.expect("ready")
     run.board.wait_for(15, 1)
     done = sim("pins", "--board", tmp_path, "GP14=0", "TEMP=30")
-    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == f"sim: GP14 driven to 0 on {tmp_path}\nsim: TEMP driven to 30 on {tmp_path}\n"
     run.board.wait_for(15, 0)
     shown = sim("pins", "--board", tmp_path)
     assert shown.stdout == "outputs:\n  GP15 0\ndriven inputs:\n  GP14 0\n  TEMP 30\n"
@@ -193,19 +176,14 @@ def test_killing_the_runner_outright_takes_the_program_with_it(tmp_path):
     process = start_cli_run(PROGRAMS / "forever.py", "--board", tmp_path)
     child_pids = []
     try:
-        assert read_line(process) == "ready\n"
+        process.wait_line(lambda stream, line: stream == "out" and line == "ready", 10)
         child_pids = _children(process.pid)
         assert len(child_pids) == 1
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-        deadline = time.monotonic() + 5
-        while _alive(child_pids[0]):
-            assert time.monotonic() < deadline, "the interpreter outlived its runner"
-            time.sleep(0.02)
+        process.signal(signal.SIGKILL, group=True)     # the runner's group; its program runs apart
+        process.p.wait(10)
+        wait_until(lambda: not _alive(child_pids[0]), 5, "the interpreter to end with its runner")
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.kill()
         for pid in child_pids:  # only if the test failed
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
@@ -231,3 +209,32 @@ def _alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_node_board_has_a_stable_folder_by_its_id_that_pins_and_press_find(tmp_path, monkeypatch):
+    """Issue 13: no --board needed. `sim node --id NAME` runs on <boards>/NAME, its broker is the laptop's
+    own by default, and `sim pins NAME ...` / `sim press NAME PIN` find it; a press is one command."""
+    monkeypatch.setenv("PICOSTATE_BOARDS", str(tmp_path / "boards"))
+    stale = tmp_path / "boards" / "desk"
+    stale.mkdir(parents=True)
+    (stale / "pins.in").write_text("GP14 0\n")          # a button the last run left held
+    node = Child([PY, "-m", "sim", "node", "--id", "desk", "--for", "20", "--set", "WDT_TIMEOUT_MS=None"],
+                 cwd=REPO, env={**os.environ, "PICOSTATE_BOARDS": str(tmp_path / "boards")})
+    try:
+        node.wait_line("sim: board at %s" % stale, 15)
+        local = (stale / "node-config" / "config_local.py").read_text()
+        assert "BROKER_HOST = '127.0.0.1'" in local and "BROKER_PORT = 1883" in local, local
+        assert not (stale / "pins.in").exists()             # the last run's held button is gone
+        done = sim("press", "desk", "GP14", "--hold", "0.3")
+        assert (done.returncode, done.stderr) == (0, f"sim: pressed GP14 on {stale} for 0.3 s\n"), done
+        wait_until(lambda: any(" presses=1/0 " in line for line in node.lines), 10,
+                   "the node to count the press of button A")
+        done = sim("pins", "desk", "GP13=0")                 # the board by name, first
+        assert done.returncode == 0 and done.stderr == f"sim: GP13 driven to 0 on {stale}\n", done
+        assert sim("pins").returncode == 0                   # the only board there is
+        done = sim("press", "kitchen", "GP14")
+        assert done.returncode == 2
+        assert done.stderr == f"sim: no board named 'kitchen' under {tmp_path / 'boards'} (the boards there are: desk)\n"
+    finally:
+        node.stop()
+    assert stale.is_dir()                                   # stable: kept for the next run
