@@ -13,6 +13,7 @@ The vocabulary (docs/monitor.md, "Findings"):
 | `dropped_on_device` | yes: the node's own counters say it dropped messages or commands |
 | `inconsistent` | yes: a message contradicts the model |
 | `unacked` | yes: a command got no ack within the command timeout |
+| `silent` | yes: an online node that promised a heartbeat (`hb` in its status) said nothing for too long |
 | `malformed` | yes: not a message of the contract (or not a recording line) |
 | `unseen` | no: messages missing while the monitor itself was away from the broker (its recording says so) |
 | `clock_step` | no: the wall clock stepped (the timers run on the monotonic clock: nothing is blamed on it) |
@@ -39,9 +40,10 @@ UNSEEN = "unseen"
 CLOCK_STEP = "clock_step"
 UNTRACKED = "untracked"
 BROKER_DROPPED = "broker_dropped"
+SILENT = "silent"
 
-KINDS = (LOST, DUPLICATE, REORDERED, REBOOT, RECONNECT, DROPPED_ON_DEVICE, INCONSISTENT, UNACKED, MALFORMED,
-         UNSEEN, CLOCK_STEP, UNTRACKED, BROKER_DROPPED)
+KINDS = (LOST, DUPLICATE, REORDERED, REBOOT, RECONNECT, DROPPED_ON_DEVICE, INCONSISTENT, UNACKED, SILENT,
+         MALFORMED, UNSEEN, CLOCK_STEP, UNTRACKED, BROKER_DROPPED)
 NOTES = (REBOOT, RECONNECT, UNSEEN, CLOCK_STEP, UNTRACKED, BROKER_DROPPED)
 """Kinds that are never errors (information about the device's life, and about the monitor's own)."""
 

@@ -17,8 +17,8 @@ from monitor.text import printable, printable_json
 
 _LABEL = {F.LOST: "LOST", F.DUPLICATE: "DUPLICATE", F.REORDERED: "REORDERED", F.REBOOT: "reboot",
           F.RECONNECT: "reconnect", F.DROPPED_ON_DEVICE: "DROPPED ON DEVICE", F.INCONSISTENT: "INCONSISTENT",
-          F.UNACKED: "UNACKED", F.MALFORMED: "MALFORMED", F.UNSEEN: "unseen", F.CLOCK_STEP: "clock step",
-          F.UNTRACKED: "untracked", F.BROKER_DROPPED: "broker dropped"}
+          F.UNACKED: "UNACKED", F.SILENT: "SILENT", F.MALFORMED: "MALFORMED", F.UNSEEN: "unseen",
+          F.CLOCK_STEP: "clock step", F.UNTRACKED: "untracked", F.BROKER_DROPPED: "broker dropped"}
 _WIDTH = max(len(label) for label in _LABEL.values())
 
 

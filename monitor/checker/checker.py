@@ -6,7 +6,8 @@ replays a recording (`check()`), the arrival times driving the clock.
 The parts (each a module of this package): `clock` (the checker's time and the timers), `ordering` and
 `boots` (the envelope: `seq` order per device and boot, sessions, Last Wills, retained replays), `delivery`
 (the model reads each boot's messages in order), `acks` (commands matched to acks), `absences` (the monitor's
-own, and the broker's word), `shown` (what the live view shows), `devices` (what is kept, bounded).
+own, and the broker's word), `silence` (a node that promised a heartbeat and went quiet), `shown` (what the
+live view shows), `devices` (what is kept, bounded).
 
 Findings are emitted (to `on_finding`) as soon as they are certain; `finish()` ends a stream (gaps still open
 are lost, as far as the recording goes).
@@ -27,6 +28,7 @@ from monitor.checker.delivery import Delivery
 from monitor.checker.devices import MAX_DEVICES, Device, DeviceTable, Limits, wall
 from monitor.checker.ordering import Ordering
 from monitor.checker.shown import Shown
+from monitor.checker.silence import Silence
 from monitor.message import Malformed, Message, parse, parse_payload
 from monitor.record import Record
 from monitor.recording import BadLine, Items, Mark as RecorderMark, decode_item, text_fields
@@ -57,6 +59,7 @@ class Checker:
         self.clock = Clock(self.devices, emit)
         self.absences = Absences(emit)
         self.shown = Shown(view)
+        self.silence = Silence(self.absences, emit)
         self.delivery = Delivery(model, view, emit)
         self.acks = Acks(model, limits, command_timeout, reorder_timeout, self.clock, emit)
         self.ordering = Ordering(model.init(), limits, reorder_timeout, self.delivery, self.acks, self.shown,
@@ -196,14 +199,22 @@ class Checker:
             return
         if seq is None:
             self._will(dev, m)
+            self.silence.will(dev, m)
             return
         if retained:
             self._retained(dev, m)
             return
+        if t - dev.heard_t > dev.late:  # (INF without a heartbeat promised: the one cost for every message)
+            self.silence.heard(dev, m)
+        dev.heard_t = t
+        dev.heard = m
         track = dev.current
         if track is None or seq != track.next or track.boot != m.boot or track.pending \
                 or m.sess != track.sess_max:
             self._live(dev, m)
+            if kind == "status" and dev.current is not None and m.boot == dev.current.boot \
+                    and m.sess == dev.current.sess_max:
+                self.silence.status(dev, m)
             return
         # The common case, in short (what `Ordering.live()` would do with it): the next in line of the current
         # boot, in the same session, nothing waiting (so every live seq seen so far is below it: it is the new
@@ -216,6 +227,7 @@ class Checker:
         self._deliver(dev, track, m)
         if kind == "status":
             self._show(dev, track, m)
+            self.silence.status(dev, m)
         else:  # `Shown.show()`, for any other live message of the current boot
             if kind == "state" and self.view:
                 dev.view = m.body
@@ -224,10 +236,13 @@ class Checker:
     # --- the end -------------------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """The stream ended: open holds and gaps are judged now (lost, as far as it goes)."""
+        """The stream ended: open holds and gaps are judged now (lost, as far as it goes), and a silence still
+        going on."""
+        now = self.clock.now
         for dev in self.devices.values():
             self.ordering.finish(dev)
             self.acks.finish(dev)
+            self.silence.finish(dev, now)
 
     def result(self, kept: dict[str | None, list[F.Finding]]) -> F.Result:
         """The whole check so far, with the findings `kept` (per device; None: belonging to none)."""

@@ -114,7 +114,8 @@ class Device:
     __slots__ = ("name", "tracks", "current", "old_boots", "counts", "tally", "commands", "unreadable", "expired",
                  "orphans", "rtts", "rtt_of", "sent", "acked_ok", "rejected", "unacked", "late_acks", "evicted",
                  "rtt_max", "snapshots", "snapshots_checked", "stale_wills", "lost", "scheduled", "online",
-                 "last_seen", "malformed", "view", "fw", "untracked", "forgot_until", "unmatched")
+                 "last_seen", "malformed", "view", "fw", "untracked", "forgot_until", "unmatched", "heard_t", "late",
+                 "heard", "promise")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -141,6 +142,11 @@ class Device:
         self.unmatched = 0                        # such acks
         # the timers (`clock`)
         self.scheduled: float | None = None
+        # the heartbeat promise (`silence`; `Checker._accept()` compares `heard_t` and `late` for every message)
+        self.heard_t = 0.0                        # checker's time of the last live message heard from the node
+        self.heard: Message | None = None         # that message (the silence's witness)
+        self.late = INF                           # a silence longer than this is `silent` (INF: no promise)
+        self.promise: tuple[str, int] | None = None  # (boot, sess) of the status that promised the heartbeat
         # the live view (`shown`)
         self.online: bool | None = None
         self.last_seen: float | None = None       # wall clock

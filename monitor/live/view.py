@@ -36,7 +36,8 @@ BOOT_WIDTH = 8
 """A boot id is 8 hex digits (protocol.md); a longer one is cut to that."""
 
 SHORT = {F.LOST: "lost", F.DUPLICATE: "dup", F.REORDERED: "reord", F.REBOOT: "reboot", F.RECONNECT: "reconn",
-         F.DROPPED_ON_DEVICE: "dropped", F.INCONSISTENT: "incons", F.UNACKED: "unacked", F.MALFORMED: "malf"}
+         F.DROPPED_ON_DEVICE: "dropped", F.INCONSISTENT: "incons", F.UNACKED: "unacked", F.SILENT: "silent",
+         F.MALFORMED: "malf"}
 
 
 @dataclass(frozen=True)

@@ -421,7 +421,7 @@ class Link:
             log("mqtt", "the broker refused the subscription to %s: Home Assistant's restarts will "
                 "not be heard" % self._ha_status.decode())
         self._publish("status", {"online": True, "id": self.device_id, "fw": cfg.FIRMWARE,
-                                 "ts": uptime_ms()})
+                                 "hb": cfg.HEARTBEAT_S, "ts": uptime_ms()})
         self._announce = True       # the writer publishes the discovery first thing
 
     async def _subscribe(self, topic):

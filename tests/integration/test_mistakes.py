@@ -17,7 +17,7 @@ from tests.outage_harness import ROOT, BrokerProcess, NodeProcess, Recorder, mon
 
 BUTTON_A, BUTTON_B = "GP14", "GP13"
 HOLD_S = 0.1       # a tap: the edge of the press, then the release's 0.1 s later
-FAILING = ("lost", "inconsistent", "malformed", "unacked", "duplicate", "dropped_on_device")
+FAILING = ("lost", "inconsistent", "malformed", "unacked", "duplicate", "dropped_on_device", "silent")
 
 
 class Pair:
@@ -158,7 +158,8 @@ def test_long_lock_stalls_the_led(pair):
     assert led.startswith("GP15 (the LED):") and "a stall of" in led, out.stdout
     assert heartbeat.startswith("LED (the heartbeat LED):"), out.stdout
     assert _stall(p.bad, "LED", stalls.HEARTBEAT_EVERY_MS, since).over_ms < bad.over_ms - 100
-    # The checker sees nothing wrong: every message is right, only late.
+    # The checker sees nothing wrong: every message is right, only late (a 300 ms hold is far within the
+    # heartbeat's promise: no `silent` either).
     results = p.check()
     for device in ("mistake", "clean"):
         kinds, findings, dev = results[device]
@@ -194,40 +195,56 @@ def test_heavy_lock_stalls_everything_on_each_command(pair):
     assert kinds == [] and dev["ok"] and dev["commands"]["rtt_ms_max"] < slow - 200, (findings, dev["commands"])
 
 
-BUSY = ("WDT_TIMEOUT_MS=4000", "KEEPALIVE_S=2")   # the 1.2 s hold stays within the watchdog
+# A heartbeat every second (so a silence of more than 3 s is `silent`); the watchdog bites after 7 s, so a
+# 3.8 s hold (plus up to a second or two before the watchdog task feeds it again) stays within it; a keepalive
+# long enough that neither the node nor the broker gives up on the connection during the hold (a new session
+# would end the heartbeat's promise: a `reconnect`, not a silence).
+BUSY = ("HEARTBEAT_S=1", "WDT_TIMEOUT_MS=7000", "KEEPALIVE_S=10")
+BUSY_HOLD_S = 3.8
 
 
-def test_busy_poll_stops_everything_and_the_watchdog_resets_the_board(pair):
+def test_busy_poll_stops_everything_the_checker_names_the_silence_and_the_watchdog_resets_the_board(pair):
     p = pair("busy-poll", BUSY)
-    # Button A held for a second: the clean node lights its LED at once and blinks its heartbeat on;
-    # the busy one does neither until the release.
+    # Button A held for 3.8 s: the clean node lights its LED at once and blinks its heartbeat on;
+    # the busy one does neither until the release, and publishes nothing.
     since = max(n.board.now() for n in p.nodes)
     p.both(lambda n: n.board.press(BUTTON_A))
     p.good.board.wait_for("GP15", 1, timeout=2)
-    wait_until(lambda: p.good.board.now() > since + 1.2 and p.bad.board.now() > since + 1.2, 5, "a second")
+    wait_until(lambda: p.good.board.now() > since + BUSY_HOLD_S and p.bad.board.now() > since + BUSY_HOLD_S,
+               10, "the hold")
     lit_bad = [c for c in p.bad.board.changes("GP15") if c[0] > since and c[2] == 1]
     p.both(lambda n: n.board.release(BUTTON_A))
     for node in p.nodes:
         wait_until(lambda: p.events(node, kind="button", pressed=False), 10, "A's release")
     frozen = _stall(p.bad, "LED", stalls.HEARTBEAT_EVERY_MS, since).over_ms
-    assert frozen > 200
-    assert _stall(p.good, "LED", stalls.HEARTBEAT_EVERY_MS, since).over_ms < frozen - 150    # side by side
+    assert frozen > 2000
+    assert _stall(p.good, "LED", stalls.HEARTBEAT_EVERY_MS, since).over_ms < frozen - 1500    # side by side
     assert not lit_bad, "the busy node's LED lit while A was held"
+    release = p.events(p.bad, kind="button", pressed=False)[0]
     # Held past the watchdog's timeout: the board resets. (The virtual board ends the program with
     # SystemExit there, so the node's `finally` still says goodbye; a real board would leave its Last
-    # Will. Either way the device is offline.)
+    # Will. Either way the device is offline, and a node that said offline is not silent.)
     status = p.rec.messages("mistake", "status")[-1]
+    assert status["online"] is True and status["hb"] == 1, status
     p.bad.board.press(BUTTON_A)
-    wait_until(lambda: not p.bad.alive(), 15, "the watchdog to end the busy node")
+    wait_until(lambda: not p.bad.alive(), 20, "the watchdog to end the busy node")
     assert p.bad.child.p.returncode == 3
     assert any("watchdog would have reset the board" in line for line in p.bad.child.lines)
     p.rec.wait_for("mistake", "status", lambda m: m["online"] is False and m["boot"] == status["boot"], 10,
                    "the busy node offline")
     results = p.check()
-    # What the checker says today: the device went offline, and no finding fails (docs/lesson.md says
-    # which rule would catch the silence before it).
+    # What the checker says: the busy node fell silent during the first hold (its witness: the last message
+    # before and the first after, at least the hold apart, more than the 3 s a heartbeat of 1 s allows),
+    # and went offline at the end.
     kinds, findings, dev = results["mistake"]
-    assert dev["online"] is False and kinds == [], json.dumps(dev)[-3000:]
+    assert dev["online"] is False and set(kinds) == {"silent"}, json.dumps(dev)[-3000:]
+    silent = [f for f in findings if f["kind"] == "silent"]
+    assert len(silent) == 1, silent
+    (f,) = silent
+    assert f["info"]["late_s"] == 3 and f["info"]["ended"] and f["info"]["silent_s"] > BUSY_HOLD_S - 0.3, f
+    before, after = f["messages"]
+    assert after["seq"] <= release["seq"] and before["seq"] < after["seq"], (f, release)
+    assert "a task that never awaits" in f["detail"], f
     kinds, findings, dev = results["clean"]
     assert kinds == [] and dev["ok"], findings
 

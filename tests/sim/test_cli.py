@@ -45,7 +45,8 @@ def test_a_bad_press_is_a_usage_error(bad):
     assert done.stdout == ""
 
 
-def test_usage_errors_are_one_sim_line_with_status_2():
+def test_usage_errors_are_one_sim_line_with_status_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("PICOSTATE_BOARDS", str(tmp_path / "no-boards"))    # `pins` then has no board to take
     for args in (["run"], ["run", "x.py", "--for", "-1"], ["bogus"], ["pins"],
                  ["node", "--broker", "nohost"], ["node", "--set", "NOEQUALS"]):
         done = sim(*args)

@@ -30,6 +30,7 @@ class Cfg:
     RECONNECT_MAX_MS = 1000
     MAX_IN_FLIGHT = 8
     FIRMWARE = "flood"
+    HEARTBEAT_S = 5
 
 
 async def main():
