@@ -427,7 +427,8 @@ def render(res):
                              ("plain_noha", "plain MQTT, password, `HA_DISCOVERY = False`"),
                              ("tls_noha", "TLS, password, `HA_DISCOVERY = False`")) if k in b),
            "As configured, both fail one step down before they connect: what sets their smallest heap here "
-           "is the node's start-up (building its Home Assistant discovery config), not its connection. %s"
+           "is the node's start-up, not its connection (the bisection's runs are short, and a step of it is "
+           "within its noise: compare the rows with and without discovery). %s"
            % (("Without discovery, the TLS node needs %dK more than the plain one (%dK against %dK). "
                % (b["tls_noha"] - b["plain_noha"], b["tls_noha"], b["plain_noha"]))
               if b.get("tls_noha") and b.get("plain_noha") else "") if all("before connecting" in (b.get(k + "_below") or "")
