@@ -89,7 +89,7 @@ def test_no_board(tmp_path, broker):
     one_error_line(err, f"deploy: find: no such port {tmp_path / 'serial'} (ports seen: ")
     code, out, err = run_deploy("--broker", broker.addr)
     if code == 0 or "find: /dev/" in out:   # a real board is plugged in here: not this test's case
-        pytest.skip("a MicroPython board is attached to this machine")
+        fail_or_skip("a MicroPython board is attached to this machine: `deploy` without --port finds it")
     one_error_line(err, "deploy: find: no MicroPython board found (ports seen: ")
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from sim import cli, deps, runner
-from tests.helpers import PY, Child, wait_until
+from tests.helpers import PY, Child, fail_or_skip, wait_until
 from tests.sim.sim_helpers import PROGRAMS, REPO, cli as sim
 
 
@@ -172,8 +172,9 @@ def test_setup_fetches_umqtt_simple_into_the_library_folder(monkeypatch, tmp_pat
     assert sorted(p.name for p in path.parent.iterdir()) == ["simple.py"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
 def test_killing_the_runner_outright_takes_the_program_with_it(tmp_path):
+    if not sys.platform.startswith("linux"):
+        fail_or_skip("the parent-death signal is Linux's")
     process = start_cli_run(PROGRAMS / "forever.py", "--board", tmp_path)
     child_pids = []
     try:

@@ -451,7 +451,7 @@ def _children(pid):
 
 def test_sim_board_command_serves_the_port_and_a_kill_leaves_nothing_running(tmp_path):
     if not Path("/proc/self/stat").exists():
-        pytest.skip("reads /proc (Linux)")
+        fail_or_skip("this test reads /proc (Linux)")
     board_dir = tmp_path / "b"
     cli = Child([sys.executable, "-m", "sim", "board", "--board", board_dir, "--heap", "256K"], apart=True,
                 cwd=REPO)
