@@ -11,12 +11,13 @@ import os
 import re
 import sys
 
-WIFI_PASSWORD_ENV = "PICO_WIFI_PASSWORD"
-MQTT_PASSWORD_ENV = "PICO_MQTT_PASSWORD"
+from sim.nodeconfig import PASSWORD_ENV as MQTT_PASSWORD_ENV
+from sim.nodeconfig import WIFI_PASSWORD_ENV
+from sim.nodeconfig import parse_setting as _parse_setting
+
 DEFAULT_BROKER_PORT = 1883
 DEFAULT_TLS_PORT = 8883
 # Characters that would change what a topic means (pico/<id>/...), or break a client id.
-_PASSWORDS = {"WIFI_PASSWORD": WIFI_PASSWORD_ENV, "BROKER_PASSWORD": MQTT_PASSWORD_ENV}
 _ID_FORBIDDEN = set("/+#") | {chr(c) for c in range(33)}
 
 
@@ -48,15 +49,9 @@ def is_loopback(host):
 
 
 def parse_setting(text):
-    """(KEY, value) from --set KEY=VALUE (as `python -m sim node --set`); never a password, which
-    would then show in `ps` and the shell's history. Raises ValueError."""
-    from sim.nodeconfig import parse_setting as parse
-
-    key, value = parse(text)
-    if key in _PASSWORDS:
-        raise ValueError(f"--set {key}: passwords come from {_PASSWORDS[key]} or a prompt, "
-                         "never from a flag")
-    return key, value
+    """(KEY, value) from --set KEY=VALUE, as `python -m sim node --set` reads it: never a password,
+    which would then show in `ps` and the shell's history. Raises ValueError."""
+    return _parse_setting(text)
 
 
 def config_local_text(broker_host, broker_port, wifi_ssid=None, device_id=None, user=None,

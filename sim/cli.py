@@ -30,24 +30,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"--for takes a number of seconds > 0, not {text!r}")
-    return value
+def _seconds_for(flag):
+    """An argparse type for `flag`: a number of seconds > 0, refused in words that name the flag."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{flag} takes a number of seconds > 0, not {text!r}")
+        return value
+    return parse
 
 
-def _last_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"--last takes a number of seconds > 0, not {text!r}")
-    return value
+_positive_seconds = _seconds_for("--for")
+_last_seconds = _seconds_for("--last")
 
 
 def _positive_ms(text):
@@ -138,7 +135,7 @@ def build_parser():
     p = sub.add_parser("press", help="press a button of a running board: its pin low, then released")
     p.add_argument("board", metavar="NAME|DIR", help="the board: a node's device id, or its folder")
     p.add_argument("pin", metavar="PIN", help="the button's pin, e.g. GP14 (button A) or GP13 (button B)")
-    p.add_argument("--hold", type=_positive_seconds, default=0.2, metavar="SECONDS",
+    p.add_argument("--hold", type=_seconds_for("--hold"), default=0.2, metavar="SECONDS",
                    help="how long it is held (default 0.2)")
 
     p = sub.add_parser("stalls", help="the LED's stalls on a board (running or ended): the longest "

@@ -7,8 +7,9 @@ Pure functions; the runner writes the files.
 import ast
 
 SIM_AP_SSID = "sim-ap"  # sim/board/network.py's access point
-PASSWORD_ENV = "PICO_MQTT_PASSWORD"
-SECRET_KEYS = {"BROKER_PASSWORD": PASSWORD_ENV, "WIFI_PASSWORD": "PICO_WIFI_PASSWORD"}
+PASSWORD_ENV = "PICO_MQTT_PASSWORD"           # the broker password, for `sim node` and `deploy`
+WIFI_PASSWORD_ENV = "PICO_WIFI_PASSWORD"
+SECRET_KEYS = {"BROKER_PASSWORD": PASSWORD_ENV, "WIFI_PASSWORD": WIFI_PASSWORD_ENV}   # never a --set
 
 
 def parse_broker(text):
