@@ -29,13 +29,18 @@ ROLE_FLAGS = {"pico-a": [], "pico-b": [], "laptop": ["--monitor"], "hass": ["--h
 WAIT_S = 10
 
 
-def run_broker_cli(*args, password=None, cwd=None):
+def run_cli(program, *args, password=None, cwd=None, timeout=60):
+    """`python -m PROGRAM ARGS` to its end, its password (if any) in PICO_MQTT_PASSWORD and nowhere else."""
     env = dict(os.environ)
     env.pop("PICO_MQTT_PASSWORD", None)
     if password is not None:
         env["PICO_MQTT_PASSWORD"] = password
-    return subprocess.run([PY, "-m", "broker", *args], cwd=cwd or ROOT, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    return subprocess.run([PY, "-m", program, *args], cwd=cwd or ROOT, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def run_broker_cli(*args, password=None, cwd=None):
+    return run_cli("broker", *args, password=password, cwd=cwd)
 
 
 def make_setup(folder):

@@ -4,12 +4,9 @@ board's secrets.py and nowhere else, the CA to the firmware's folder as DER, and
 over TLS and answers the monitor's command."""
 
 import json
-import os
-import subprocess
 
-from tests.broker.secure import PASSWORDS, running, setup  # noqa: F401  (fixture)
-from tests.deploy.conftest import ROOT, run_deploy
-from tests.helpers import PY
+from tests.broker.secure import PASSWORDS, run_cli, running, setup  # noqa: F401  (fixture)
+from tests.deploy.conftest import run_deploy
 
 
 def test_deploy_with_user_and_ca_comes_online_over_tls(boards, mip_index, setup):  # noqa: F811
@@ -31,9 +28,7 @@ def test_deploy_with_user_and_ca_comes_online_over_tls(boards, mip_index, setup)
         assert PASSWORDS["pico-a"].encode() not in tree["firmware/a/config_local.py"]
         assert f"--tls-ca {ca}" in out
 
-        send = subprocess.run([PY, "-m", "monitor", "send", "pico-a", "--led", "on", "--broker",
-                               "127.0.0.1:%d" % broker.tls, "--user", "laptop", "--tls-ca", str(ca)],
-                              capture_output=True, text=True, timeout=30, cwd=ROOT,
-                              env={**os.environ, "PICO_MQTT_PASSWORD": PASSWORDS["laptop"]})
+        send = run_cli("monitor", "send", "pico-a", "--led", "on", "--broker", "127.0.0.1:%d" % broker.tls,
+                       "--user", "laptop", "--tls-ca", str(ca), password=PASSWORDS["laptop"], timeout=30)
         assert send.returncode == 0, send.stdout + send.stderr
         assert json.loads(send.stdout.splitlines()[0])["ok"] is True

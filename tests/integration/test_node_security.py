@@ -12,13 +12,12 @@ the broker's own commands).
 import json
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.broker.secure import PASSWORDS, Client, broker, setup  # noqa: F401  (fixtures)
+from tests.broker.secure import PASSWORDS, Client, broker, run_cli, setup  # noqa: F401  (fixtures)
 from tests.helpers import PY, Child, Recording, wait_until
 from tests.outage_harness import NodeProcess, monitor_check
 
@@ -35,9 +34,7 @@ def node(broker, setup, tmp_path, device="pico-a", user="pico-a", password=None,
 
 
 def monitor(*args, timeout=20):
-    return subprocess.run([PY, "-m", "monitor", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout,
-                          env={**os.environ, "PICO_MQTT_PASSWORD": PASSWORDS["laptop"]},
-                          stdin=subprocess.DEVNULL)
+    return run_cli("monitor", *args, password=PASSWORDS["laptop"], timeout=timeout)
 
 
 def test_node_and_monitor_on_tls_with_passwords_pass_the_end_to_end_check(broker, setup, tmp_path):

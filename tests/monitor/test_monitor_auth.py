@@ -3,28 +3,16 @@
 The brokers and users are tests/broker's (secure.py); a paho client logged in as node `pico-a` answers."""
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from monitor.live.session import Session
 from monitor.mqtt import Security
-from tests.broker.secure import PASSWORDS, Client, broker, setup  # noqa: F401  (fixtures)
-from tests.helpers import PY
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.broker.secure import PASSWORDS, Client, broker, run_cli, setup  # noqa: F401  (fixtures)
 
 
 def monitor(*args, password=None, timeout=30):
-    env = {k: v for k, v in os.environ.items() if k != "PICO_MQTT_PASSWORD"}
-    env["PYTHONPATH"] = str(ROOT)
-    if password is not None:
-        env["PICO_MQTT_PASSWORD"] = password
-    return subprocess.run([PY, "-m", "monitor", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-
+    return run_cli("monitor", *args, password=password, timeout=timeout)
 
 
 @pytest.fixture
