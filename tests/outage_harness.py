@@ -23,6 +23,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from broker.cli import is_loopback
 from sim.pins import Board
 from tests.helpers import PY, Child, Recording, fail_or_skip, free_port, require_tool, wait_until
 
@@ -84,7 +85,7 @@ class BrokerProcess:
         if self.kind == "amqtt":
             # On a test namespace's own address, not loopback: the broker would refuse to serve it
             # anonymously without being told (issue 11).
-            anonymous = [] if self.host in ("127.0.0.1", "localhost", "::1") else ["--allow-anonymous"]
+            anonymous = [] if is_loopback(self.host) else ["--allow-anonymous"]
             self.child = Child([PY, "-m", "broker", "--host", self.host, "--port", str(self.port), *anonymous],
                                cwd=ROOT)
             self.child.wait_line("listening", timeout)
