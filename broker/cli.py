@@ -151,24 +151,27 @@ def do_serve(argv):
 
 # --- user ----------------------------------------------------------------------------------------
 
+_USERS_FILE = "the users file (amqtt's; mosquitto.passwd and mosquitto.acl are kept beside it)"
+
+
 def user_parser():
     ap = _Parser(prog=PROG + " user", description="Manage the broker's users (amqtt's file, and Mosquitto's "
                                                    "mosquitto.passwd and mosquitto.acl beside it).")
     sub = ap.add_subparsers(dest="action", required=True, metavar="{add,remove,list}")
     p = sub.add_parser("add", help="add a user, or change its password and role (password from %s or a "
                                    "prompt)" % PASSWORD_ENV)
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("name", metavar="NAME", help="for a node: its device id")
+    p.add_argument("file", metavar="FILE", help=_USERS_FILE)
+    p.add_argument("name", metavar="NAME", help="the user name; for a node: its device id")
     role = p.add_mutually_exclusive_group()
     role.add_argument("--monitor", dest="role", action="store_const", const=acl.MONITOR,
                       help="reads every node, sends commands")
     role.add_argument("--homeassistant", dest="role", action="store_const", const=acl.HOMEASSISTANT,
                       help="for Home Assistant: reads every node, sends commands, says its status")
     p = sub.add_parser("remove", help="remove a user")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE", help=_USERS_FILE)
+    p.add_argument("name", metavar="NAME", help="the user to remove")
     p = sub.add_parser("list", help="list the users and their roles")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help=_USERS_FILE)
     return ap
 
 
@@ -219,14 +222,19 @@ def do_user(argv):
 
 # --- certs ---------------------------------------------------------------------------------------
 
+def certs_parser():
+    ap = _Parser(prog=PROG + " certs", description="Make a small CA (kept and reused) and a server certificate.")
+    ap.add_argument("dir", metavar="DIR", help="where the CA and the server's certificate and key go (a CA "
+                                              "already there is kept and reused)")
+    ap.add_argument("--host", action="append", required=True, metavar="NAME",
+                    help="a name or IP address clients use for the broker (repeatable)")
+    return ap
+
+
 def do_certs(argv):
     from broker.certs import CertsError, make
 
-    ap = _Parser(prog=PROG + " certs", description="Make a small CA (kept and reused) and a server certificate.")
-    ap.add_argument("dir", metavar="DIR")
-    ap.add_argument("--host", action="append", required=True, metavar="NAME",
-                    help="a name or IP address clients use for the broker (repeatable)")
-    args = ap.parse_args(argv)
+    args = certs_parser().parse_args(argv)
     try:
         made_ca, paths = make(args.dir, args.host)
     except CertsError as e:

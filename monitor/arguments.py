@@ -103,7 +103,8 @@ def _listening(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m monitor", description="Record, watch, check and command Pico nodes over MQTT.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{record,watch,check,send,fleet}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{record,watch,check,send,fleet,plot,devices,forget}")
 
     p = sub.add_parser("record", help="record every pico/+/# message to a JSON Lines file, checking it live")
     _listening(p)
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh", type=_seconds, default=0.25, metavar="S", help="redraw period (default 0.25)")
 
     p = sub.add_parser("check", help="check a recording: lost, duplicate, reordered, inconsistent, ... messages")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the recording to check (JSON Lines, as record and watch write)")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.add_argument("--keep", type=_count, default=1000, metavar="N",
                    help="findings listed per device at most (all are counted; default 1000)")
@@ -125,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("device", type=_device, metavar="ID", help="the device id (the <id> in pico/<id>/cmd)")
     p.add_argument("--led", choices=("on", "off", "auto"), help="set the LED policy")
     p.add_argument("--mode", choices=("slow", "fast"), help="set the blink mode")
-    p.add_argument("--get", action="store_true", help="ask for a fresh snapshot")
+    p.add_argument("--get", action="store_true", help="ask for a fresh snapshot, and print it after the ack")
+    p.add_argument("--json", action="store_true", help="with --get: print only the snapshot's JSON, one line")
     p.add_argument("--raw", metavar="TEXT", help="send TEXT verbatim (to try malformed commands)")
     p.add_argument("--ha-forget", action="store_true", help="remove the device from Home Assistant: an empty "
                                                             "retained message on its discovery topic")
@@ -138,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"how long to wait for the ack (default {send.DEFAULT_TIMEOUT:g})")
 
     p = sub.add_parser("fleet", help="simulate N devices publishing the protocol, with injected faults")
-    p.add_argument("devices", type=_count, metavar="N")
+    p.add_argument("devices", type=_count, metavar="N", help="how many devices to simulate")
     p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
                    help=f"the MQTT broker (default {DEFAULT_BROKER})")
     _connection(p)
@@ -149,9 +151,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--for", dest="duration", type=_seconds, metavar="SECONDS", help="stop after this long")
     p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE",
                    help="inject a fault at RATE per action, e.g. lost=0.01 (repeatable)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
     p.add_argument("--prefix", type=_device, default="fleet-", help="device ids are PREFIX00000, ... "
                                                                      "(default fleet-)")
     p.add_argument("--qos", type=int, choices=(0, 1), default=1, help="publish QoS (default 1)")
     p.add_argument("--manifest", metavar="FILE", help="write what was injected, as JSON")
+
+    p = sub.add_parser("plot", help="draw a recording as a timeline per device, with the check's findings on it")
+    p.add_argument("file", metavar="RECORDING", help="the recording to draw (JSON Lines, as record and watch write)")
+    p.add_argument("--device", type=_device, action="append", default=[], metavar="ID",
+                   help="draw this device (repeatable; default: those with findings first)")
+    p.add_argument("--max-devices", type=_count, default=12, metavar="N",
+                   help="devices drawn at most when none is named (default 12)")
+    p.add_argument("-o", "--out", metavar="FILE", help="FILE.html, FILE.svg or FILE.png (default: the recording's "
+                                                       "name with .html, beside it)")
+    p.add_argument("--reorder-timeout", type=_seconds, default=checker.REORDER_TIMEOUT, metavar="S",
+                   help=f"as for check (default {checker.REORDER_TIMEOUT:g})")
+    p.add_argument("--command-timeout", type=_seconds, default=checker.COMMAND_TIMEOUT, metavar="S",
+                   help=f"as for check (default {checker.COMMAND_TIMEOUT:g})")
+
+    p = sub.add_parser("devices", help="list every device the broker holds a retained status or state for")
+    p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
+                   help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    _connection(p)
+    p.add_argument("--json", action="store_true", help="print the devices as JSON, with their retained messages")
+
+    p = sub.add_parser("forget", help="clear a device's retained messages and its Home Assistant discovery")
+    p.add_argument("device", type=_device, metavar="ID", help="the device id (the <id> in pico/<id>/...)")
+    p.add_argument("--force", action="store_true", help="clear them even though its retained status says online")
+    p.add_argument("--ha-prefix", type=_ha_prefix, default="homeassistant", metavar="PREFIX",
+                   help="Home Assistant's discovery prefix (default homeassistant)")
+    p.add_argument("--broker", type=_broker, default=DEFAULT_BROKER, metavar="HOST:PORT",
+                   help=f"the MQTT broker (default {DEFAULT_BROKER})")
+    _connection(p)
     return parser

@@ -1,9 +1,9 @@
-"""The command line: `python -m monitor record|watch|check|send|fleet ...`, one small `do_<command>`
-handler each (the flags and their checks: `monitor.arguments`).
+"""The command line: `python -m monitor record|watch|check|send|fleet|plot|devices|forget ...`, one small
+`do_<command>` handler each (the flags and their checks: `monitor.arguments`).
 
 Errors are printed as `monitor: <message>` on stderr. Exit status: 2 for usage errors (and, for `send`,
-for no ack or no broker), 1 for a failed check / rejected command / unreachable broker while recording,
-0 otherwise.
+`devices` and `forget`, for no answer or no broker; `forget` of a device that is online), 1 for a failed
+check / rejected command / unreachable broker while recording / a topic the broker kept, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -145,20 +145,32 @@ def do_fleet(args: argparse.Namespace) -> int:
     from monitor.fleet_publish import publish, write
 
     fleet = Fleet(args.devices, seed=args.seed, faults=dict(args.fault), prefix=args.prefix)
+    cleared = ""
     if args.out:
         count = write(fleet, args.out, args.messages, rate=args.rate)
         where = args.out
     else:
-        count = publish(fleet, args.broker, args.messages, rate=args.rate, duration=args.duration, qos=args.qos,
-                        notice=say, security=security(args))
-        where = args.broker
+        login = security(args)
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops it as Ctrl-C does: its retained messages cleared
+
+        previous = signal.signal(signal.SIGTERM, on_term)
+        try:
+            done = publish(fleet, args.broker, args.messages, rate=args.rate, duration=args.duration,
+                           qos=args.qos, notice=say, security=login)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        count, where = done.count, args.broker
+        cleared = ("; stopped, and cleared" if done.interrupted else "; cleared") + \
+            f" the {done.cleared} retained message(s) it left"
     if args.manifest:
         try:
             Path(args.manifest).write_text(json.dumps(fleet.manifest(), indent=1) + "\n")
         except OSError as exc:
             raise UsageError(f"cannot write {args.manifest}: {exc.strerror or exc}") from None
     say(f"fleet: {args.devices} device(s), {count} messages to {where}, "
-        f"{len(fleet.injected)} fault(s) injected")
+        f"{len(fleet.injected)} fault(s) injected{cleared}")
     return 0
 
 
@@ -173,6 +185,25 @@ def do_check(args: argparse.Namespace) -> int:
     if recording.disk_full(args.file):
         say(f"note: the disk holding {args.file} is full: its recorder may have stopped there")
     return 0 if report.trusted(result) else 1  # (no device messages at all: nothing to trust)
+
+
+class Exit(Exception):
+    """Ends a command with one `monitor: ...` line and this exit status (`main` says it)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _asking(call: Callable[[], T]) -> T:
+    """`call()`, a question to the broker or a node (`send`, `devices`, `forget`): a refusal (login, ACL,
+    TLS) ends the command with exit 1, like a rejected command; no broker or no answer with exit 2."""
+    try:
+        return call()
+    except Refused as exc:
+        raise Exit(str(exc), 1) from None
+    except (BrokerError, AckTimeout) as exc:
+        raise Exit(str(exc), 2) from None
 
 
 def do_send(args: argparse.Namespace) -> int:
@@ -191,24 +222,76 @@ def do_send(args: argparse.Namespace) -> int:
         raise UsageError("--raw cannot be combined with --led, --mode or --get")
     if args.raw is None and not fields:
         raise UsageError("nothing to send: give --led, --mode, --get or --raw")
+    if args.json and not args.get:
+        raise UsageError("--json goes with --get (it prints the snapshot)")
     login = security(args)
-    try:
-        if args.raw is not None:
-            ack = send.send(args.broker, args.device, raw=args.raw, timeout=args.timeout, security=login)
-        else:
-            ack = send.send(args.broker, args.device, fields, timeout=args.timeout, security=login)
-    except Refused as exc:  # the broker said no (login, ACL, TLS): like a rejection, exit 1
-        say(str(exc))
-        return 1
-    except (BrokerError, AckTimeout) as exc:
-        say(str(exc))
-        return 2
-    print(printable_json(json.dumps(ack.payload)), flush=True)
+    if args.raw is not None:
+        ack = _asking(lambda: send.send(args.broker, args.device, raw=args.raw, timeout=args.timeout,
+                                        security=login))
+    else:
+        ack = _asking(lambda: send.send(args.broker, args.device, fields, timeout=args.timeout, security=login,
+                                        snapshot=args.get))
+    if not args.json:  # with --json, stdout is the snapshot alone
+        print(printable_json(json.dumps(ack.payload)), flush=True)
     say(f"ack from {args.device} in {ack.rtt_ms:.1f} ms")
     if not ack.ok:
         say(f"rejected: {ack.error}")
         return 1
+    if args.get:
+        return _snapshot(args, ack)
     return 0
+
+
+def _snapshot(args: argparse.Namespace, ack: send.Ack) -> int:
+    """`send --get`: the snapshot that answered, readable or (`--json`) as received; none is no answer (2)."""
+    from monitor import snapshot_text
+
+    if ack.snapshot is None:
+        say(f"no snapshot from {args.device} within {args.timeout:g} s (its ack came)")
+        return 2
+    if args.json:
+        print(snapshot_text.json_line(ack.snapshot.payload), flush=True)
+    else:
+        body = json.loads(ack.snapshot.payload)
+        print("\n".join(snapshot_text.lines(body)), flush=True)
+    return 0
+
+
+def do_devices(args: argparse.Namespace) -> int:
+    from monitor import devices
+
+    login = security(args)
+    found, complete = _asking(lambda: devices.devices(args.broker, security=login))
+    if not complete:
+        say("retained messages kept coming until the deadline: the list may be incomplete")
+    if args.json:
+        sys.stdout.write(printable_json(devices.json_text(found)))
+    elif found:
+        sys.stdout.write(devices.table(found))
+    if not found and not args.json:
+        say(f"no devices: the broker at {args.broker} holds no retained status or state under pico/")
+    return 0
+
+
+def do_forget(args: argparse.Namespace) -> int:
+    from monitor.forget import DeviceOnline, forget
+
+    login = security(args)
+    try:
+        done = _asking(lambda: forget(args.broker, args.device, args.ha_prefix, force=args.force, security=login))
+    except DeviceOnline as exc:
+        raise Exit(str(exc), 2) from None
+    for topic in done.cleared:
+        print(printable(f"cleared {topic}"), flush=True)
+    for topic in done.kept:
+        say(f"the broker kept {topic} (does its ACL let this user publish there?)")
+    if not done.cleared and not done.kept:
+        say(f"the broker holds nothing retained for {args.device}")
+        return 0
+    n = len(done.cleared)
+    say(f"forgot {args.device}: {n} retained message{'' if n == 1 else 's'} cleared"
+        + (f", {len(done.kept)} kept" if done.kept else ""))
+    return 1 if done.kept else 0
 
 
 def _ha_forget(args: argparse.Namespace, fields: dict[str, object]) -> int:
@@ -228,12 +311,27 @@ def _ha_forget(args: argparse.Namespace, fields: dict[str, object]) -> int:
     return 0
 
 
+def do_plot(args: argparse.Namespace) -> int:
+    from monitor.plot.run import plot
+
+    path, tl = plot(args.file, args.out, args.device, args.max_devices, reorder_timeout=args.reorder_timeout,
+                    command_timeout=args.command_timeout)
+    errors = sum(d.errors for d in tl.devices) + sum(m.error for m in tl.other)
+    say(f"timeline of {len(tl.devices)} of {tl.total_devices} device(s)"
+        + (f", {errors} error finding(s) drawn" if errors else ", no error findings") + f": {path}")
+    print(path, flush=True)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "record": do_record,
     "watch": do_watch,
     "check": do_check,
     "send": do_send,
     "fleet": do_fleet,
+    "plot": do_plot,
+    "devices": do_devices,
+    "forget": do_forget,
 }
 
 
@@ -241,6 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except Exit as exc:
+        say(str(exc))
+        return exc.status
     except UsageError as exc:
         say(str(exc))
         return 2

@@ -59,6 +59,9 @@ def line(record: Record) -> str:
 def _line(record: Record) -> str:
     try:
         parsed = try_parse(record)
+        if isinstance(parsed, Malformed) and not record.payload and parsed.device \
+                and record.topic.endswith(("/status", "/state")):  # what `forget` and a fleet ending send
+            return f"{clock(record.t)} {parsed.device} {record.topic.rsplit('/', 1)[-1]} cleared (empty retained)"
         if isinstance(parsed, Malformed):
             who = parsed.device or record.topic
             kind = record.topic.rsplit("/", 1)[-1] if parsed.device else ""

@@ -33,6 +33,10 @@ from monitor.message import Malformed, Message, parse, parse_payload
 from monitor.record import Record
 from monitor.recording import BadLine, Items, Mark as RecorderMark, decode_item, text_fields
 
+CLEARED_KINDS = ("/status", "/state")
+"""An empty payload on these is the broker forwarding the clearing of a retained message, not a message of
+the node (a node never publishes one): ignored, not malformed."""
+
 REORDER_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
 
@@ -135,6 +139,8 @@ class Checker:
             if item.topic == BROKER_DROPPED_TOPIC:
                 self.absences.dropped_count(item, line)
                 return
+            if not item.payload and item.topic.endswith(CLEARED_KINDS) and exc.device is not None:
+                return  # an empty message clears a retained one (`forget`, a fleet ending): no node sent it
             self.table.malformed(item, line, exc)
             return
         self._accept(m, item.payload)

@@ -50,13 +50,14 @@ def test_the_checker_never_raises_and_reports_only_its_vocabulary(messages):
             parse(record)
         except Malformed as exc:
             assert exc.reason
-    # what cannot be parsed is reported, one finding per message
+    # what cannot be parsed is reported, one finding per message (but the clearing of a retained status or
+    # state, an empty payload the broker forwards, which no node sent)
     bad = 0
     for record in records:
         try:
             parse(record)
-        except Malformed:
-            bad += 1
+        except Malformed as exc:
+            bad += not (record.payload == b"" and record.topic.endswith(("/status", "/state")) and exc.device)
     assert result.tally().get(F.MALFORMED, 0) >= bad
 
 
