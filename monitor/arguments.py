@@ -94,8 +94,9 @@ def _listening(p: argparse.ArgumentParser) -> None:
     _connection(p)
     p.add_argument("--out", metavar="FILE", help="recording to append to (default recordings/<date-time>.jsonl)")
     p.add_argument("--for", dest="duration", type=_seconds, metavar="SECONDS", help="stop after this long")
-    p.add_argument("--reconnect-for", type=_seconds, default=10.0, metavar="SECONDS",
-                   help="after losing the broker, give up if not back within this long (default 10)")
+    p.add_argument("--reconnect-for", type=_seconds, default=None, metavar="SECONDS",
+                   help="after losing the broker, give up if not back within this long (default: never, "
+                        "keep reconnecting until Ctrl-C or --for)")
     p.add_argument("--session", metavar="NAME", help="a persistent MQTT session (client id NAME): the broker "
                                                      "keeps messages for it while it is away")
     _timeouts(p)

@@ -132,10 +132,13 @@ def do_record(args: argparse.Namespace) -> int:
 
 
 def do_watch(args: argparse.Namespace) -> int:
+    from monitor.live.commands import Commands
+    from monitor.live.keys import Keys
     from monitor.live.watch import Watch
 
-    watch = Watch(rows=args.rows, refresh=args.refresh)
+    watch = Watch(rows=args.rows, refresh=args.refresh, keys=Keys())
     session, existed = _live(args, on_subscribed=watch.on_subscribed)
+    watch.commands = Commands(args.broker, security=session.security)  # the keys' commands, as `send` sends
     watch.run(session, lambda turn: _run(session, turn))
     return _closing(session, existed)  # after the screen is left: on stderr, not in the view
 

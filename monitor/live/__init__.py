@@ -9,4 +9,6 @@ the live table.
 | `follow` | reading the complete lines another process appends to a file |
 | `watch` | `python -m monitor watch`'s screen, redrawn in place (rich) |
 | `view` | the table `watch` shows: one row per device, the newest findings (pure: renders to text) |
+| `keys` | `watch`'s keyboard: a terminal's stdin in cbreak mode, its bytes as key names (`parse`, pure) |
+| `commands` | what `watch`'s keys send to the selected device (through `monitor.send`), and each ack |
 """

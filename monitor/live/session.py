@@ -8,6 +8,10 @@ file and that every message which arrived before time T is among them; only then
 that it is T (a gap is never called lost while its filler still waits to be written). With nothing
 arriving, the receiver says so every 0.1 s, so gaps and commands still time out.
 
+When the receiver loses its broker it keeps reconnecting (for ever, unless `reconnect_for` is given) and
+says so (`broker` events): `broker_gone` is when it went, `unknown_before` when it last went, so the
+view shows every device not heard from since as unknown (its `online` is the broker's old word).
+
 `Session` is driven by its owner's loop (`poll()`), one thread; `record` and `watch` are thin shells.
 """
 
@@ -43,7 +47,7 @@ STOP_TIMEOUT = 10.0
 
 class Session:
     def __init__(self, path: Path, broker: str, *, session: str | None = None, duration: float | None = None,
-                 reconnect_for: float = 10.0, reorder_timeout: float = REORDER_TIMEOUT,
+                 reconnect_for: float | None = None, reorder_timeout: float = REORDER_TIMEOUT,
                  command_timeout: float = COMMAND_TIMEOUT, on_record: Callable[[Record], None] | None = None,
                  on_finding: Callable[[F.Finding], None] | None = None,
                  on_subscribed: Callable[[], None] | None = None, notice: Callable[[str], None] | None = None,
@@ -53,6 +57,8 @@ class Session:
                                        "duration": duration, "reconnect_for": reconnect_for,
                                        **(security or Security()).config()}
         self._password = security.password if security else None  # for the receiver: in its environment
+        self.security = security or Security()
+        """The login (`watch`'s keys send commands with it)."""
         self.recent: deque[F.Finding] = deque(maxlen=RECENT)
         self._on_record = on_record
         self._on_finding = on_finding
@@ -65,6 +71,10 @@ class Session:
         self.lag = 0.0
         """The longest a message waited, from its arrival (its `t`) until it was checked, in seconds."""
         self.subscribed = False
+        self.broker_gone: float | None = None
+        """Since when (wall clock) the receiver has been without its broker; None while connected."""
+        self.unknown_before: float | None = None
+        """When the broker was last lost (wall clock): what a device said before then may be out of date."""
         self.ended: str | None = None
         """How the receiver ended ("stopped", "time is up"), once it did."""
         self.failure: str | None = None
@@ -178,6 +188,12 @@ class Session:
             self.subscribed = True
             if self._on_subscribed is not None:
                 self._on_subscribed()
+        elif "broker" in event:
+            if event["broker"] == "disconnected":
+                self.broker_gone = self.broker_gone or event["t"]
+                self.unknown_before = event["t"]
+            else:
+                self.broker_gone = None
         elif "notice" in event:
             self._notice(event["notice"])
         elif "ended" in event:

@@ -4,6 +4,11 @@ keeps (`Device`, `Finding`); `rows()` and `render()` are pure, so tests render t
 
 With more devices than fit, the ones with errors come first, then the most recently heard from.
 
+While the broker is gone (`gone`: since when), no device's `online` is known: each shows `unknown`. After
+it is back, a device not heard from since the loss (`unknown_before`) still does: its last word predates
+the outage. The device `selected` with the keys is shown reversed, and `note` (its last command's ack)
+under the table.
+
 Every cell holds what some client published, so none is trusted to be short or plain: each is a
 `Text` (never rich markup, which a payload could forge or break), made `printable()` (no control
 characters reach the terminal) and `cut()` to its column's width, so one long device id cannot push
@@ -121,8 +126,18 @@ def _findings_cell(found: Mapping[str, tuple[int, int]]) -> Text:
     return text or Text("-", style="green")
 
 
+def online_cell(r: Row, gone: float | None = None, unknown_before: float | None = None) -> Text:
+    """`online`, `OFFLINE`, `?` (never said), or `unknown` (its word predates the broker's loss)."""
+    if gone is not None or (unknown_before is not None and (r.last_seen is None or r.last_seen < unknown_before)):
+        return Text("unknown", style="dim yellow")
+    if r.online:
+        return Text("online", style="green")
+    return Text("OFFLINE", style="bold yellow") if r.online is False else Text("?", style="dim")
+
+
 def render(shown: Iterable[Row], total: int, recent: Iterable[F.Finding], *, now: float | None = None,
-           title: str = "", status: str = "", recent_lines: int = 5) -> Group:
+           title: str = "", status: str = "", recent_lines: int = 5, gone: float | None = None,
+           unknown_before: float | None = None, selected: str | None = None, note: Text | None = None) -> Group:
     """The whole screen: the device table, then the newest findings."""
     now = time.time() if now is None else now
     # One space between columns and no vertical rules: the whole row fits 100 columns.
@@ -138,16 +153,20 @@ def render(shown: Iterable[Row], total: int, recent: Iterable[F.Finding], *, now
     count = 0
     for r in shown:
         count += 1
-        online = Text("online", style="green") if r.online else (
-            Text("OFFLINE", style="bold yellow") if r.online is False else Text("?", style="dim"))
+        online = online_cell(r, gone, unknown_before)
         temp = f"{r.temp_c:.1f}°C" if isinstance(r.temp_c, (int, float)) and r.temp_c == r.temp_c else "-"
         boot = cut(printable(str(r.boot or "-")), BOOT_WIDTH)
-        table.add_row(_cell(r.device, DEVICE_WIDTH, "bold red" if r.errors else ""), online,
+        style = "bold red" if r.errors else ""
+        if r.device == selected:
+            style = (style + " reverse").strip()
+        table.add_row(_cell(r.device, DEVICE_WIDTH, style), online,
                       Text(f"{boot}/{r.sess if r.sess is not None else '-'}"),
                       _cell(r.ver if r.ver is not None else "-", VALUE_WIDTH), _led(r.led, r.lit),
                       _cell(r.mode or "-", VALUE_WIDTH), _cell(r.buttons, 7), _cell(r.presses, 11),
                       _cell(temp, 9), _age(now, r.last_seen), str(r.messages), _findings_cell(r.findings))
     parts: list[Any] = [table]
+    if note is not None:
+        parts.append(note)
     if total > count:
         parts.append(Text(f"... and {total - count} more device(s) not shown", style="dim"))
     latest = list(recent)[-recent_lines:]

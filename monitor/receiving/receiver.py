@@ -9,7 +9,10 @@ and tells its parent what happens in JSON lines on stdout, its events, in this o
     {"opened": {"offset": B, "line": L}}  the recording is open; this receiver's first line is line L,
                                           at byte B
     {"subscribed": true}                  the broker acknowledged the subscription
-    {"notice": TEXT}                      the connection was lost, or is back
+    {"notice": TEXT}                      the connection was lost, or is back (in words)
+    {"broker": EVENT, "t": T}             the same for the parent's status line: EVENT is "disconnected"
+                                          or "reconnected", at T on the wall clock (the `Mark` written
+                                          in the recording then)
     {"flushed": N, "messages": M, "upto": T}
                                           N lines are in the file (M messages, and the receiver's own
                                           marks), and so is every message that arrived before T, on the
@@ -133,7 +136,9 @@ class Receiver:
     def _mark(self, event: str, reason: str) -> None:
         """The recorder's own absence, written in the recording (a `Mark` line: docs/monitor.md)."""
         assert self.writer is not None
-        self.writer.mark(Mark(time.time(), event, time.monotonic(), reason))
+        mark = Mark(time.time(), event, time.monotonic(), reason)
+        self.writer.mark(mark)
+        self.events.send({"broker": event, "t": mark.t})
 
     def run(self) -> int:
         config = self.config
@@ -144,7 +149,7 @@ class Receiver:
             return 1
         writer = self.writer
         self.events.send({"opened": {"offset": writer.offset, "line": writer.first_line}})
-        self.subscriber = Subscriber(config["broker"], writer.write, reconnect_for=config["reconnect_for"],
+        self.subscriber = Subscriber(config["broker"], writer.write, reconnect_for=config.get("reconnect_for"),
                                      notice=lambda text: self.events.send({"notice": text}),
                                      session=config.get("session"), tick=self._tick, mark=self._mark,
                                      security=Security.from_config(config))
@@ -192,7 +197,7 @@ def main(argv: list[str]) -> int:
 
 
 def spawn(config: dict[str, Any], password: str | None = None) -> subprocess.Popen[bytes]:
-    """Start a receiver with `config` (`out`, `broker`, `reconnect_for`, and optionally `session`,
+    """Start a receiver with `config` (`out`, `broker`, and optionally `reconnect_for`, `session`,
     `duration`, `user`, `tls_ca`): its stdin and stdout are pipes to the caller, its stderr is the caller's.
     The `password` goes in its environment (PICO_MQTT_PASSWORD), never on its command line."""
     root = str(Path(__file__).resolve().parents[1])

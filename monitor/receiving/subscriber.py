@@ -1,13 +1,15 @@
 """The subscriber (in the receiver process): subscribes to `pico/+/#` (QoS 1) and hands every message, as a `Record`, to one sink
-until stopped, out of time, or the connection is gone for good.
+until stopped or out of time (or, when asked for a limit, the connection is gone for too long).
 
 It runs on the caller's thread: the MQTT connection is pumped there (`Link(own_loop=True)`), so the
 sink, the `tick` and the bookkeeping take turns with paho and nothing competes for the interpreter.
 
 "Subscribed" means the broker's SUBACK arrived: only then is `on_subscribed` called. Retained
 messages the broker replays on subscribe arrive after it, with their retain flag set. After a lost
-connection the link reconnects and subscribes again, for at most `reconnect_for` seconds; then the
-subscriber gives up with a `BrokerError`. With a named `session` the connection is persistent: the
+connection the link reconnects (1, then 2 s apart: `monitor.mqtt.Link.pump`) and subscribes again, for as
+long as it takes: a broker restarted is a broker back, and the recording goes on. Only with a
+`reconnect_for` (`--reconnect-for`) does the subscriber give up, with a `BrokerError`, once the broker has
+been away that long. With a named `session` the connection is persistent: the
 broker queues QoS 1 messages while the subscriber is away and delivers them when it is back.
 
 `mark(event, reason)` is called when the connection is lost (`disconnected`) and when it is back and
@@ -30,7 +32,8 @@ from monitor.record import Record
 
 TOPIC = "pico/+/#"
 BROKER_DROPPED = "$SYS/broker/publish/messages/dropped"
-RECONNECT_FOR = 10.0
+RECONNECT_FOR: float | None = None
+"""No limit by default: keep reconnecting until stopped."""
 TICK_S = 0.1
 """The longest a turn waits: how soon a `stop()` (from a signal handler or another thread) is seen."""
 
@@ -42,7 +45,7 @@ class Subscriber:
     """Feeds every message under `topic` to `sink`, on the thread that calls `run()`."""
 
     def __init__(self, broker: str, sink: Callable[[Record], None], *, topic: str = TOPIC,
-                 reconnect_for: float = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
+                 reconnect_for: float | None = RECONNECT_FOR, notice: Callable[[str], None] | None = None,
                  session: str | None = None, tick: Callable[[float], float | None] | None = None,
                  mark: Callable[[str, str], None] | None = None, security: Security | None = None) -> None:
         self.broker = broker
@@ -68,7 +71,8 @@ class Subscriber:
             connect_timeout: float = CONNECT_TIMEOUT) -> str:
         """Subscribe and deliver until `stop()` or `duration` seconds after the SUBACK; says which ended it.
 
-        Raises `BrokerError` when the broker cannot be reached or stays away longer than `reconnect_for`,
+        Raises `BrokerError` when the broker cannot be reached at first, or (with a `reconnect_for`) stays
+        away longer than that after a loss,
         and re-raises (as a `MonitorError`) whatever the sink raised.
         """
         link = Link(self.broker, "monitor-rec", on_record=self._sink, on_change=self._change, reconnect=True,
@@ -119,11 +123,15 @@ class Subscriber:
                 if lost is not None and lost_at is None:
                     lost_at = now
                     self._mark("disconnected", lost)
-                    self._notice(f"{lost}; reconnecting for up to {self.reconnect_for:g} s")
+                    limit = "until it is back" if self.reconnect_for is None else \
+                        f"for up to {self.reconnect_for:g} s"
+                    self._notice(f"{lost}; reconnecting {limit}")
                 if lost is None and link.connects > connects:
+                    away = now - lost_at if lost_at is not None else 0.0
                     lost_at, connects = None, link.connects
                     self._mark("reconnected", f"reconnected to {link.address}")
-                    self._notice(f"reconnected to {link.address} and subscribed again to {self.topic}")
-                if lost_at is not None and now - lost_at > self.reconnect_for:
+                    self._notice(f"reconnected to {link.address} after {away:.0f} s and subscribed again to "
+                                 f"{self.topic}")
+                if lost_at is not None and self.reconnect_for is not None and now - lost_at > self.reconnect_for:
                     raise BrokerError(f"{lost}; not back within {self.reconnect_for:g} s")
             link.pump(max(0.0, wake - now))
