@@ -18,7 +18,7 @@ from deploy.settings import password
 from sim import boards, console, deps, mistakes, nodeconfig, runner, stalls
 from sim.board import _simformat as fmt
 from sim.errors import SimError
-from sim.pins import Board
+from sim.pins import Board, input_name
 
 
 class UsageError(Exception):
@@ -78,6 +78,9 @@ def _add_run_options(p):
                         "repeat or separate with commas")
     p.add_argument("--trace", action="store_true",
                    help="print 'TRACE <t> <pin> <level>' on stdout at every output change")
+    p.add_argument("--pin", dest="pins", action="append", default=[], metavar="NAME=VALUE",
+                   help="drive an input or set a sensor before the program starts, as `sim pins` does, "
+                        "e.g. GP14=0, DHT16=21.5,40 or AHT20=22,45 (repeatable)")
     p.add_argument("--board", metavar="DIR",
                    help="the board directory (default: for `node`, a stable folder named by its --id; "
                         "for `run`, a fresh temporary one)")
@@ -128,7 +131,8 @@ def build_parser():
     p = sub.add_parser("pins", help="show or drive the pins of a running board")
     p.add_argument("--board", metavar="NAME|DIR", help=BOARD_HELP + " (or give it first: pins desk GP14=0)")
     p.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
-                   help="drive inputs: GP14=0, ADC4=14000, TEMP=30.5, WLAN=0")
+                   help="drive inputs: GP14=0, ADC4=14000, TEMP=30.5, WLAN=0; set sensors' readings "
+                        "(TEMP,HUMIDITY): DHT16=21.5,40 (a DHT11/DHT22 on GP16), AHT20=21.5,40 (on I2C)")
     p.add_argument("--release", action="append", default=[], metavar="NAME",
                    help="stop driving an input")
 
@@ -194,6 +198,8 @@ def cmd_node(args):
     if args.ca is not None and not Path(args.ca).is_file():
         raise UsageError(f"--ca {args.ca}: no such file")
     if args.serial:
+        if args.pins:
+            raise UsageError("--pin is for a run without --serial: on a serial board, use sim pins once it is up")
         return _serve_console(args, lambda board_dir, **kw: runner.start_node_console(
             board_dir, args.broker, args.device_id, settings, press=args.press, login=login,
             ca=args.ca, mistake=args.mistake, **kw))
@@ -265,8 +271,11 @@ def _run_until_done(args, start):
     # The program's output goes straight to ours. It runs in its own process group so that a
     # Ctrl-C (or a SIGINT to our whole group) reaches it once, from us, not also directly in
     # the middle of its clean-up; and it dies with us if we are killed outright.
-    run = start(press=args.press, trace=args.trace, board_dir=args.board, heap=args.heap,
-                stdout=None, stderr=None, own_process_group=True)
+    try:
+        run = start(press=args.press, trace=args.trace, board_dir=args.board, heap=args.heap, pins=args.pins,
+                    stdout=None, stderr=None, own_process_group=True)
+    except ValueError as e:  # a --pin the board refuses: nothing started
+        raise UsageError(str(e)) from None
     try:
         print(f"sim: board at {run.board.dir}", file=sys.stderr, flush=True)
         try:
@@ -296,10 +305,12 @@ def cmd_pins(args):
             if not sep:
                 raise ValueError(f"drive a pin with NAME=VALUE, e.g. GP14=0, not {assignment!r}")
             board.drive(name, value)
-            _say(f"sim: {fmt.input_name(name)} driven to {value.strip()} on {board.dir}")
+            key = input_name(name)
+            verb = "set" if key == "AHT20" or key.startswith("DHT") else "driven"     # a sensor's reading
+            _say(f"sim: {key} {verb} to {value.strip()} on {board.dir}")
         for name in args.release:
             board.release(name)
-            _say(f"sim: {fmt.input_name(name)} released on {board.dir}")
+            _say(f"sim: {input_name(name)} released on {board.dir}")
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.assignments or args.release:
@@ -308,6 +319,11 @@ def cmd_pins(args):
     print("outputs:")
     for name, level in outputs or [("(none)", "")]:
         print(f"  {name} {level}".rstrip())
+    latest = {}     # other outputs (a NeoPixel strip's last write, ...): the last record of each
+    for t, name, kind, text in board.records():
+        latest[(name, kind)] = text
+    for (name, kind), text in sorted(latest.items(), key=lambda item: _pin_order(item[0])):
+        print(f"  {name} {kind} {text}")
     print("driven inputs:")
     for name, value in list(board.driven().items()) or [("(none)", "")]:
         print(f"  {name} {value}".rstrip())

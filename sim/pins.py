@@ -3,6 +3,9 @@ its outputs from `pins.log`, both in the board directory (formats in sim/board/_
 
 pins.in is rewritten whole and atomically (a temporary file renamed over it) under a lock
 file, so the board never reads half a file and two host writers never lose each other's lines.
+Besides the pins it holds the sensors' readings (`DHT16 21.5,40`, `AHT20 21.5,40`: sim/board/_simdevices.py),
+and pins.log holds, besides the pins' levels, other outputs' records such as a NeoPixel strip's writes
+(`1.302 GP16 neopixel 0:ff0000`), read with records() and neopixel().
 """
 
 import fcntl
@@ -11,6 +14,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.board import _simdevices as devices
 from sim.board import _simformat as fmt
 
 PINS_IN = "pins.in"
@@ -25,6 +29,7 @@ class Board:
         self.dir = Path(dir)
         self._log_pos = 0
         self._log_changes = []
+        self._log_records = []
         self._log_head = ""
 
     # --- inputs -----------------------------------------------------------------------------
@@ -35,12 +40,17 @@ class Board:
 
     def drive(self, name, value):
         """Drive input `name` (14, 'GP14', 'ADC4', 'TEMP', 'WLAN') to `value` (0/1 for a GPIO
-        and WLAN, a raw 0..65535 for ADCn, degrees for TEMP). Raises ValueError if invalid."""
-        key = fmt.input_name(name)
+        and WLAN, a raw 0..65535 for ADCn, degrees for TEMP), or set a sensor's reading ('DHT16' or
+        'AHT20' to 'TEMP,HUM', e.g. '21.5,40'). Raises ValueError if invalid."""
+        key = input_name(name)
         text = str(value).strip()
         if isinstance(value, bool):
             text = str(int(value))
-        fmt.parse_input_value(key, text)  # validate before writing
+        if _is_sensor(key):
+            text = text.replace(" ", "")
+            devices.parse_reading(key, text)
+        else:
+            fmt.parse_input_value(key, text)  # validate before writing
         # TEMP and ADC4 are one input: setting one replaces the other.
         same = {"TEMP", "ADC4"} if key in ("TEMP", "ADC4") else {key}
         with self._locked():
@@ -49,8 +59,9 @@ class Board:
             self._write_in(lines)
 
     def release(self, name):
-        """Stop driving input `name`: a GPIO falls back to the press schedule or its pull."""
-        key = fmt.input_name(name)
+        """Stop driving input `name`: a GPIO falls back to the press schedule or its pull, a sensor
+        is gone (a DHT then times out, the AHT20 leaves the I2C bus)."""
+        key = input_name(name)
         same = {"TEMP", "ADC4"} if key in ("TEMP", "ADC4") else {key}
         with self._locked():
             self._write_in([(n, v) for n, v in self._read_in() if n not in same])
@@ -66,6 +77,14 @@ class Board:
     def set_temperature(self, celsius):
         """Make the temperature sensor (ADC4) read `celsius`."""
         self.drive("TEMP", float(celsius))
+
+    def set_dht(self, pin, temperature, humidity):
+        """Make the DHT11/DHT22 on `pin` (16, 'GP16') read `temperature` °C and `humidity` %RH."""
+        self.drive("DHT" + fmt.host_pin_name(pin)[2:], f"{float(temperature)!r},{float(humidity)!r}")
+
+    def set_aht20(self, temperature, humidity):
+        """Put the AHT20 on the I2C bus (address 0x38), reading `temperature` °C and `humidity` %RH."""
+        self.drive(devices.AHT20, f"{float(temperature)!r},{float(humidity)!r}")
 
     def wlan(self, up):
         """Take the Wi-Fi link down (False) or let it up again (True)."""
@@ -106,6 +125,29 @@ class Board:
             return list(self._log_changes)
         pin = fmt.host_pin_name(name)
         return [c for c in self._log_changes if c[1] == pin]
+
+    def records(self, name=None, kind=None):
+        """Every record of an output other than a pin's level so far, oldest first: [(t, name, kind,
+        text)], e.g. (1.302, 'GP16', 'neopixel', '0:ff0000 1-7:000000'); only `name`'s and `kind`'s
+        if given."""
+        self._read_log()
+        pin = fmt.host_pin_name(name) if name is not None else None
+        return [r for r in self._log_records if (pin is None or r[1] == pin) and (kind is None or r[2] == kind)]
+
+    def neopixel(self, name):
+        """The colours the NeoPixel strip on pin `name` showed at its last write(): [(r, g, b), ...],
+        or None if it has not written yet."""
+        found = self.records(name, "neopixel")
+        return devices.parse_pixels(found[-1][3]) if found else None
+
+    def neopixel_writes(self, name):
+        """[(t, colours)] of every write() of the strip on pin `name`, oldest first."""
+        return [(t, devices.parse_pixels(text)) for t, _, _, text in self.records(name, "neopixel")]
+
+    def pwm(self, name):
+        """[(t, duty)] of every PWM record of pin `name` so far (`1.302 GP15 pwm 0.42`: the fraction
+        of the time it is high, how bright an LED on it shines), oldest first."""
+        return [(t, float(text)) for t, _, _, text in self.records(name, "pwm")]
 
     def outputs(self):
         """{pin name: level} of every pin that has driven an output, as it is now."""
@@ -161,10 +203,12 @@ class Board:
                 head = head if head.startswith(T0_HEADER) else ""
                 if head != self._log_head or os.fstat(f.fileno()).st_size < self._log_pos:
                     self._log_head, self._log_pos, self._log_changes = head, len(head), []
+                    self._log_records = []
                 f.seek(self._log_pos)
                 chunk = f.read()
         except FileNotFoundError:
             self._log_head, self._log_pos, self._log_changes = "", 0, []
+            self._log_records = []
             return
         complete = chunk[: chunk.rfind("\n") + 1]  # a line still being written waits
         self._log_pos += len(complete)
@@ -172,3 +216,37 @@ class Board:
             change = fmt.parse_change(line)
             if change:
                 self._log_changes.append(change)
+                continue
+            record = _parse_record(line)
+            if record:
+                self._log_records.append(record)
+
+
+def input_name(text):
+    """The canonical pins.in name of a pin input (fmt.input_name) or of a sensor ('DHT16', 'AHT20').
+    Raises ValueError naming what is accepted."""
+    sensor = devices.sensor_name(text)
+    if sensor:
+        return sensor
+    try:
+        return fmt.input_name(text)
+    except ValueError as e:
+        if "unknown input" not in str(e):
+            raise
+        raise ValueError(f"{e}; a sensor's reading: DHT0..DHT29 (the GPIO of a DHT's data line) "
+                         "or AHT20") from None
+
+
+def _is_sensor(key):
+    return key == devices.AHT20 or key.startswith(devices.DHT_PREFIX)
+
+
+def _parse_record(line):
+    """(t, name, kind, text) from a pins.log line `T NAME KIND TEXT...`, or None."""
+    parts = line.split(None, 3)
+    if len(parts) != 4 or line.startswith("#"):
+        return None
+    try:
+        return (float(parts[0]), parts[1], parts[2], parts[3])
+    except ValueError:
+        return None

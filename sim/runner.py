@@ -205,9 +205,17 @@ def _dies_with_this_process():
     return arrange
 
 
+def parse_pin(item):
+    """A `--pin NAME=VALUE` item as (NAME, VALUE); ValueError saying what is wrong."""
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"--pin {item}: give NAME=VALUE, e.g. GP14=0 or DHT16=21.5,40")
+    return name.strip(), value
+
+
 def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=None, env=None,
           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, own_process_group=False,
-          heap=None, _cleanup=()):
+          heap=None, pins=(), _cleanup=()):
     """Start MicroPython `program` (a .py file) on a virtual board; return its Run.
 
     press: --press items such as '14@1.0:0.3'. trace: print TRACE lines for output changes.
@@ -217,8 +225,9 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     Run.expect(). own_process_group: run the child in a process group of its own, so that a
     Ctrl-C reaches it only through stop() (once), and on Linux kill it if this process dies
     (what the command line does). heap: the interpreter's heap size ('128K', '2M', bytes; None:
-    its default, 2 MB), to run in a heap like a Pico's. Raises SimError (no interpreter, no
-    such program) or ValueError (press, heap)."""
+    its default, 2 MB), to run in a heap like a Pico's. pins: `NAME=VALUE` items (as `sim pins`
+    takes them: GP14=0, DHT16=21.5,40, ...) driven before the program starts. Raises SimError (no
+    interpreter, no such program) or ValueError (press, heap, pins)."""
     program = Path(program).resolve()
     if not program.is_file():
         raise SimError(f"no such program: {program}")
@@ -226,12 +235,20 @@ def start(program, *args, press=(), trace=False, board_dir=None, overrides_dir=N
     code = deps.board_code()
     press_text = parse_presses(press)
     heap_args = ["-X", "heapsize=" + parse_heap(heap)] if heap is not None else []
+    settings = [parse_pin(item) for item in pins]
     cleanup = list(_cleanup)
     if board_dir is None:
         board_dir = tempfile.mkdtemp(prefix="sim-board-")
         cleanup.append(board_dir)
     board_dir = Path(board_dir).resolve()
     board_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, value in settings:
+            Board(board_dir).drive(name, value)
+    except ValueError:
+        for path in cleanup:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
     child_env = {**os.environ, **(env or {})}
     t0 = time.time_ns()
     # A fresh log per run, its header giving the start so the host can tell board times.

@@ -43,10 +43,14 @@ def boot(namespace):
         if folder not in extra:
             extra.append(folder)
         main = "%s/%d/%s" % (_simflash.HIDDEN, extra.index(folder), name)
+    # The board's modules loaded at their first use (_simirq, _simmachine, rp2, ...): last on the
+    # path, where the rp2 port has them as C.
+    extra.append(os.getenv("MICROPYPATH"))
+    stand_ins = "%s/%d" % (_simflash.HIDDEN, len(extra) - 1)
     vfs.umount("/")
     vfs.mount(_simflash.Flash(os.getenv("SIM_FLASH"), extra), "/")
     os.chdir("/")
-    sys.path[:] = on_path + ["", ".frozen", "/lib"]  # the rp2 port's path after the node's
+    sys.path[:] = on_path + ["", ".frozen", "/lib", stand_ins]  # the rp2 port's path after the node's
     _simboard.control("up")
     ok = os.getenv("SIM_BOOT") != "none" and _run("boot.py", namespace)
     if os.getenv("SIM_REPL") == "raw":

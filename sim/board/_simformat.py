@@ -52,10 +52,11 @@ def host_pin_name(text):
 
 
 def input_name(text):
-    """The canonical name of an input the host can drive in pins.in: 'GPn', 'ADCn', 'TEMP'
-    or 'WLAN'. Raises ValueError naming what is accepted."""
+    """The canonical name of an input the host can drive in pins.in: 'GPn', 'ADCn', 'TEMP',
+    'WLAN' or 'BOOTSEL' (the BOOTSEL button, rp2.bootsel_button()). Raises ValueError naming what
+    is accepted."""
     s = str(text).strip().upper()
-    if s in ("TEMP", "WLAN"):
+    if s in ("TEMP", "WLAN", "BOOTSEL"):
         return s
     if s.startswith("ADC"):
         digits = s[3:]
@@ -65,7 +66,7 @@ def input_name(text):
     try:
         name = host_pin_name(s)
     except ValueError:
-        raise ValueError("unknown input %s: give GP0..GP29, ADC0..ADC4, TEMP or WLAN" % text)
+        raise ValueError("unknown input %s: give GP0..GP29, ADC0..ADC4, TEMP, WLAN or BOOTSEL" % text)
     if name == LED:
         raise ValueError("LED is an output; it cannot be driven from outside")
     return name
@@ -73,7 +74,7 @@ def input_name(text):
 
 def parse_input_value(name, text):
     """The value of one pins.in line for the canonical input `name`, as a number.
-    GPn and WLAN take 0 or 1, ADCn a raw reading 0..65535, TEMP degrees Celsius."""
+    GPn, WLAN and BOOTSEL (1: held down) take 0 or 1, ADCn a raw reading 0..65535, TEMP degrees Celsius."""
     s = str(text).strip()
     if name == "TEMP":
         try:
@@ -163,8 +164,9 @@ def pressed(schedule, name, t):
 
 
 def format_change(t, name, level):
-    """One pins.log line: seconds since the start (3 decimals), pin name, level."""
-    return "%.3f %s %d" % (t, name, level)
+    """One pins.log line: seconds since the start (3 decimals), pin name, level: 0 or 1, or for a
+    pin driven by PWM the text `pwm 0.42` (the duty, the fraction of the time it is high)."""
+    return "%.3f %s %s" % (t, name, level)
 
 
 # --- host only: the board's compiled copy of this file ends above this line (sim/deps.py) -------------

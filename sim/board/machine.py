@@ -1,5 +1,8 @@
-"""The `machine` module of the virtual board: a Raspberry Pi Pico 2 W's Pin, ADC, WDT and the
-board-level functions, on top of the unix port's own machine module.
+"""The `machine` module of the virtual board: a Raspberry Pi Pico 2 W's Pin, ADC, WDT, unique_id
+and reset_cause, on top of the unix port's own machine module. Its other names (Signal, reset,
+freq, Timer, PWM, I2C, ...) are in _simmachine, loaded at the first use of one of them (module
+__getattr__, at the end): a program that uses none of them (the node) never holds them in its heap,
+where on a Pico they are C in flash.
 
 Inputs read what the host drives (see _simboard); every change of an output is recorded in
 pins.log. Pin state lives per pin name, not per object, so two Pin objects for the same pin
@@ -12,8 +15,12 @@ from micropython import const
 
 import _simbuiltin
 
-# idle, mem32, time_pulse_us, ... of the unix port, re-exported
-_idle = _simbuiltin.reexport("machine", globals()).idle
+# mem32, time_pulse_us, ... of the unix port, re-exported; the board's own idle, Signal and
+# soft_reset replace its (in _simmachine: see __getattr__).
+_simbuiltin.reexport("machine", globals())
+for _name in ("idle", "Signal", "soft_reset"):
+    globals().pop(_name, None)
+del _name
 
 import _simboard
 import _simformat
@@ -23,7 +30,6 @@ import _simwait
 
 PWRON_RESET = 1  # rp2 values
 WDT_RESET = 3
-_freq = [150000000]  # the RP2350's default system clock
 
 # const() with a leading underscore: the compiler puts the number in place, and the name takes no
 # room on the board (the heap, and the interpreter's table of names, which grows by doubling).
@@ -137,31 +143,6 @@ class Pin:
         return "Pin(%s, mode=%s)" % (self.name, ("IN", "OUT", "OPEN_DRAIN", "ALT")[_mode[self._i]])
 
 
-class Signal:
-    """A pin with an optional inversion, like machine.Signal."""
-
-    def __init__(self, pin, *args, invert=False, **kw):
-        if not isinstance(pin, Pin):
-            pin = Pin(pin, *args, **kw)
-        self._pin = pin
-        self._invert = 1 if invert else 0
-
-    def value(self, *x):
-        if x:
-            self._pin.value((1 if x[0] else 0) ^ self._invert)
-            return None
-        return self._pin.value() ^ self._invert
-
-    def __call__(self, *x):
-        return self.value(*x)
-
-    def on(self):
-        self.value(1)
-
-    def off(self):
-        self.value(0)
-
-
 class ADC:
     CORE_TEMP = _simformat.TEMP_CHANNEL
 
@@ -220,41 +201,9 @@ def reset_cause():
     return _simboard.RESET_CAUSE
 
 
-def reset():
-    """Restart the board: on a board with a serial console the console restarts it (boot.py,
-    then main.py); elsewhere the program ends with status 4."""
-    if _simboard.control("reset"):
-        _simboard.wait_for_reset()
-    _simboard.stop(4, "machine.reset() called: a real board would reboot here")
+def __getattr__(name):
+    # Not cached in this module's globals: the IRQ poller thread reads them, and a dict must not
+    # grow under it.
+    import _simmachine
 
-
-def soft_reset():
-    raise SystemExit
-
-
-def freq(*hz):
-    if hz:
-        _freq[0] = int(hz[0])
-        return None
-    return _freq[0]
-
-
-def idle():
-    _idle()
-    _simwait.check()
-
-
-def lightsleep(ms=None):
-    import time
-
-    time.sleep_ms(ms if ms is not None else 1 << 30)
-
-
-def disable_irq():
-    # Pin IRQ handlers here are scheduled (soft) ones; those run between bytecodes on a real
-    # board too, so there is nothing to mask.
-    return 0
-
-
-def enable_irq(state=0):
-    pass
+    return _simmachine.attr(name)

@@ -219,7 +219,7 @@ def test_the_board_has_what_mpremote_needs_and_a_picos_path(board):
     assert out.splitlines() == [
         "['f'] [('f', 32768)] 3",
         hashlib.sha256(b"abc").hexdigest(),
-        "[] ['', '.frozen', '/lib']",
+        "[] ['', '.frozen', '/lib', '/.simhost/0']",   # last, the board's own modules loaded at first use
     ]
 
 
