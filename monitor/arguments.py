@@ -56,6 +56,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535: {text!r}")
+    return value
+
+
 def _fault(text: str) -> tuple[str, float]:
     from monitor.fleet import FAULTS
 
@@ -105,7 +115,7 @@ def _listening(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m monitor", description="Record, watch, check and command Pico nodes over MQTT.")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{record,watch,check,send,fleet,plot,devices,forget}")
+                                metavar="{record,watch,web,check,send,fleet,plot,devices,forget}")
 
     p = sub.add_parser("record", help="record every pico/+/# message to a JSON Lines file, checking it live")
     _listening(p)
@@ -115,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     _listening(p)
     p.add_argument("--rows", type=_count, metavar="N", help="devices shown at most (default: what fits)")
     p.add_argument("--refresh", type=_seconds, default=0.25, metavar="S", help="redraw period (default 0.25)")
+
+    p = sub.add_parser("web", help="a live dashboard in the browser: a card per device, commands, the log and a "
+                                   "timeline; records and checks too")
+    _listening(p)
+    p.add_argument("--host", default="127.0.0.1", metavar="HOST",
+                   help="the address to serve on (default 127.0.0.1; another one only with a token in "
+                        "PICO_WEB_TOKEN)")
+    p.add_argument("--port", type=_port, default=8080, metavar="PORT", help="the port to serve on (default 8080)")
 
     p = sub.add_parser("check", help="check a recording: lost, duplicate, reordered, inconsistent, ... messages")
     p.add_argument("file", metavar="FILE", help="the recording to check (JSON Lines, as record and watch write)")

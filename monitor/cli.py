@@ -1,4 +1,4 @@
-"""The command line: `python -m monitor record|watch|check|send|fleet|plot|devices|forget ...`, one small
+"""The command line: `python -m monitor record|watch|web|check|send|fleet|plot|devices|forget ...`, one small
 `do_<command>` handler each (the flags and their checks: `monitor.arguments`).
 
 Errors are printed as `monitor: <message>` on stderr. Exit status: 2 for usage errors (and, for `send`,
@@ -81,7 +81,7 @@ def _live(args: argparse.Namespace, *, on_record: Callable[[Record], None] | Non
                       reconnect_for=args.reconnect_for, reorder_timeout=args.reorder_timeout,
                       command_timeout=args.command_timeout, on_record=on_record, on_finding=on_finding,
                       on_subscribed=on_subscribed, notice=say, max_devices=args.max_devices,
-                      view=args.command == "watch", security=security(args))
+                      view=args.command in ("watch", "web"), security=security(args))
     return session, path.exists()
 
 
@@ -141,6 +141,19 @@ def do_watch(args: argparse.Namespace) -> int:
     watch.commands = Commands(args.broker, security=session.security)  # the keys' commands, as `send` sends
     watch.run(session, lambda turn: _run(session, turn))
     return _closing(session, existed)  # after the screen is left: on stderr, not in the view
+
+
+def do_web(args: argparse.Namespace) -> int:
+    from monitor.web.feed import Feed
+    from monitor.web.run import serve, token_for
+    from monitor.web.store import Store
+
+    token = token_for(args.host)  # (before anything starts: a refusal is one line and exit 2)
+    feed = Feed(Store())
+    session, existed = _live(args, on_record=feed.on_record, on_finding=feed.on_finding,
+                             on_subscribed=feed.on_subscribed)
+    serve(session, feed, args.host, args.port, args.broker, token=token, say=say)
+    return _closing(session, existed)
 
 
 def do_fleet(args: argparse.Namespace) -> int:
@@ -329,6 +342,7 @@ def do_plot(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "record": do_record,
     "watch": do_watch,
+    "web": do_web,
     "check": do_check,
     "send": do_send,
     "fleet": do_fleet,

@@ -113,21 +113,7 @@ class Commands:
         return None
 
     def _run(self, device: str, fields: dict[str, Any]) -> None:
-        command = what(fields)
-        started = time.monotonic()
-        try:
-            ack = self._send(self.broker, device, fields, timeout=self.timeout, security=self.security,
-                             snapshot="get" in fields)
-            snap = ack.snapshot
-            snapshot_ver = None
-            if snap is not None:
-                snapshot_ver = _ver(snap.payload)
-            result = Result(command, True, ack.ok, ack.error, ack.rtt_ms, ack.ver, snapshot_ver)
-        except MonitorError as exc:
-            result = Result(command, True, False, str(exc) or type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 (a worker thread: its failure is shown, never lost)
-            result = Result(command, True, False, f"{type(exc).__name__}: {exc} after "
-                                                  f"{time.monotonic() - started:.1f} s")
+        result = outcome(self._send, self.broker, device, fields, timeout=self.timeout, security=self.security)
         with self._lock:
             self.last[device] = result
             self._busy.discard(device)
@@ -137,6 +123,24 @@ class Commands:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def outcome(sender: Callable[..., send.Ack], broker: str, device: str, fields: dict[str, Any], *,
+            timeout: float, security: Security | None) -> Result:
+    """Send one command as `python -m monitor send` does (blocking: run it on a worker thread) and say how it
+    ended: acked, rejected, or failed (no broker, no ack in time, anything else), never raising."""
+    command = what(fields)
+    started = time.monotonic()
+    try:
+        ack = sender(broker, device, fields, timeout=timeout, security=security, snapshot="get" in fields)
+        snap = ack.snapshot
+        snapshot_ver = _ver(snap.payload) if snap is not None else None
+        return Result(command, True, ack.ok, ack.error, ack.rtt_ms, ack.ver, snapshot_ver)
+    except MonitorError as exc:
+        return Result(command, True, False, str(exc) or type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001 (a worker thread: its failure is shown, never lost)
+        return Result(command, True, False, f"{type(exc).__name__}: {exc} after "
+                                            f"{time.monotonic() - started:.1f} s")
 
 
 def _ver(payload: bytes) -> Any:
