@@ -29,6 +29,9 @@ TIMELINE_S = 300.0
 """How far back the timeline goes (seconds)."""
 POINTS_KEPT = 500
 """Timeline points kept per device at most (the newest)."""
+POINTS_TOTAL = 100_000
+"""Timeline points kept over all devices at most (the newest): a large fleet publishing flat out would
+otherwise hold POINTS_KEPT for each of its devices."""
 
 
 @dataclass
@@ -73,6 +76,7 @@ class Store:
         self._log_id = 0
         self._points: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
         self._point_id = 0
+        self._point_order: deque[tuple[int, str]] = deque()  # (id, device) of every point kept, oldest first
         self._status: dict[str, Any] = {}
         self._status_version = 0
 
@@ -100,12 +104,24 @@ class Store:
                 if kept is None:
                     kept = self._points[name] = deque(maxlen=POINTS_KEPT)
                 kept.append((self._point_id, point))
+                self._point_order.append((self._point_id, name))
                 self._point_id += 1
                 while kept and (kept[0][1].get("t") or 0) < horizon:
                     kept.popleft()
+            self._trim_points()
             if batch.status is not None and batch.status != self._status:
                 self._status = batch.status
                 self._status_version += 1
+
+    def _trim_points(self) -> None:
+        """At most POINTS_TOTAL points over all devices: the oldest go. Every point kept has its entry in
+        `_point_order`, in id order, so an entry popped there is either its device's oldest point (dropped
+        now) or one already gone (over POINTS_KEPT, or past the horizon)."""
+        while len(self._point_order) > POINTS_TOTAL:
+            point_id, name = self._point_order.popleft()
+            kept = self._points.get(name)
+            if kept and kept[0][0] == point_id:
+                kept.popleft()
 
     # --- the server's thread ------------------------------------------------------------------------------
 

@@ -104,6 +104,24 @@ def test_the_store_bounds_the_log_per_update_and_sends_the_selected_timeline():
     assert third["timeline"]["reset"] and third["timeline"]["points"][0]["step"] == 2
 
 
+def test_the_store_keeps_at_most_points_total_over_all_devices_the_newest(monkeypatch):
+    from monitor.web import store as store_module
+
+    monkeypatch.setattr(store_module, "POINTS_TOTAL", 50)
+    monkeypatch.setattr(store_module, "POINTS_KEPT", 20)
+    store = Store()
+    now = time.time()
+    # 30 devices, 3 points each, in rounds: 90 points, 50 kept: the newest 50, whoever they belong to.
+    for r in range(3):
+        store.apply(Batch(points=[(f"d{i:02d}", {"t": now, "lane": "seq", "n": r * 30 + i}) for i in range(30)]))
+    kept = sorted(p["n"] for points in store._points.values() for _, p in points)
+    assert kept == list(range(40, 90))
+    # One device over its own POINTS_KEPT: its oldest go first, and the total still holds.
+    store.apply(Batch(points=[("busy", {"t": now, "lane": "seq", "n": 100 + k}) for k in range(45)]))
+    assert [p["n"] for _, p in store._points["busy"]] == list(range(125, 145))
+    assert sum(len(points) for points in store._points.values()) <= 50
+
+
 @pytest.mark.parametrize("request_, words", [
     ({"device": "d"}, "nothing to send"),
     ({"device": "d", "led": "purple"}, "led must be one of"),
