@@ -316,6 +316,8 @@ def start_node(broker=None, device_id=None, settings=(), program=None, heap=None
     overrides = Path(board_dir) / NODE_CONFIG_DIR
     try:
         _write_node_config(overrides, broker, device_id, settings, login, ca)
+        # SIM_LEAN: the board adds nothing the node does not use (its heap target; sim/board/_simmpy.py).
+        kw["env"] = {"SIM_LEAN": "1", **(kw.get("env") or {})}
         return start(program, board_dir=board_dir, overrides_dir=[overrides, *variants], _cleanup=cleanup,
                      heap=heap, **kw)
     except BaseException:

@@ -4,7 +4,8 @@ runner sends to end a run) quiet: no traceback, exit status 0. Any other ending 
 program's own status; an uncaught exception's traceback leaves out the board's own frames, and a
 Timer still running keeps the board running after the program's end (see _simexit).
 
-Before the program runs, `_thread` is replaced by the board's stand-in (_simthread: no second core).
+Before the program runs, `_thread` is replaced by the board's stand-in (_simthread: no second core), and,
+unless SIM_LEAN=1 (the node firmware), `micropython` by _simmpy (adds alloc_emergency_exception_buf).
 
 Usage (by the host runner): micropython _simmain.py PROGRAM.py [ARGS...]
 """
@@ -19,6 +20,13 @@ if sys.path and sys.path.count(sys.path[0]) > 1:
 import _simthread
 
 sys.modules["_thread"] = _simthread
+
+import os
+
+if os.getenv("SIM_LEAN") != "1":  # not the node firmware (its heap target): see _simmpy
+    import _simmpy
+
+    sys.modules["micropython"] = _simmpy
 
 
 def _run(path):
