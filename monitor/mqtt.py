@@ -212,7 +212,9 @@ class Link:
             was = self._connected
             self._connected = False
             if not self._closing:
-                self._lost = f"connection to {self.address} lost ({reason_code})" if was else self._lost
+                # MQTT 3.1.1 has no reason for a disconnection: paho says "Unspecified error" (128) for all
+                why = "the broker closed it or went away" if reason_code.value == 128 else str(reason_code)
+                self._lost = f"connection to {self.address} lost ({why})" if was else self._lost
             if not was and self.connects == 0 and self._refused is None:
                 # closed before any CONNACK: most often plain MQTT sent to a TLS port
                 self._refused = (f"the broker at {self.address} closed the connection before answering"

@@ -99,7 +99,9 @@ def test_watch_through_a_broker_outage(broker, tmp_path):
         term.stop()
         node.stop()
     items = recording.read(out)
-    assert [m.event for m in items if isinstance(m, recording.Mark)] == ["disconnected", "reconnected"]
+    marks = [m for m in items if isinstance(m, recording.Mark)]
+    assert [m.event for m in marks] == ["disconnected", "reconnected"]
+    assert marks[0].reason.endswith(" lost (the broker closed it or went away)"), marks[0].reason  # not paho's 128
     result = check(items)
     (dev,) = [d for d in result.devices if d.device == DEVICE]
     assert [f for f in dev.findings if f.error] == [], dev.findings
