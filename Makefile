@@ -35,6 +35,7 @@ bench: setup
 	$(PY) bench/node_bench.py
 	$(PY) bench/monitor_ingest.py
 	$(PY) bench/monitor_check.py
+	$(PY) bench/monitor_plot.py
 	$(PY) bench/monitor_memory.py
 	$(PY) bench/node_memory.py
 	$(PY) bench/node_tls.py
