@@ -14,14 +14,13 @@ import argparse
 import asyncio
 import errno
 import getpass
-import ipaddress
 import os
 import signal
 import socket
 import sys
 from pathlib import Path
 
-from broker import acl
+from broker import acl, addresses
 
 PROG = "python -m broker"
 PASSWORD_ENV = "PICO_MQTT_PASSWORD"
@@ -38,26 +37,6 @@ class Failed(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise Failed(message, 2)
-
-
-def is_loopback(host):
-    """Whether listening on `host` keeps the broker to this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _port(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not a port number: %r" % text) from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError("a port is from 1 to 65535: %r" % text)
-    return value
 
 
 # --- serve ---------------------------------------------------------------------------------------
@@ -83,11 +62,11 @@ def serve_parser():
     ap = _Parser(prog=PROG, description="Run the embedded MQTT broker (amqtt, MQTT 3.1.1). Other commands: "
                                         "`%s user add|remove|list ...`, `%s certs DIR --host NAME`." % (PROG, PROG))
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    ap.add_argument("--port", type=_port, default=1883, help="plain MQTT port (default 1883); with --tls, on "
+    ap.add_argument("--port", type=addresses.port, default=1883, help="plain MQTT port (default 1883); with --tls, on "
                                                              "127.0.0.1 only")
     ap.add_argument("--users", metavar="FILE", help="require these users' passwords, and apply their roles' ACL")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve MQTT over TLS on --host:--tls-port")
-    ap.add_argument("--tls-port", type=_port, default=8883, help="TLS port (default 8883)")
+    ap.add_argument("--tls-port", type=addresses.port, default=8883, help="TLS port (default 8883)")
     ap.add_argument("--allow-anonymous", action="store_true",
                     help="allow a broker without --users on an address other than loopback")
     return ap
@@ -99,7 +78,7 @@ def do_serve(argv):
     args = serve_parser().parse_args(argv)
     if args.users and args.allow_anonymous:
         raise Failed("--allow-anonymous and --users exclude each other", 2)
-    if not args.users and not args.allow_anonymous and not is_loopback(args.host):
+    if not args.users and not args.allow_anonymous and not addresses.is_loopback(args.host):
         raise Failed("refusing to serve %s without --users: anyone there could command every node (give "
                      "--users FILE, or --allow-anonymous on a network you trust)" % args.host, 2)
     options = {}

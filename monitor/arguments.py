@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from broker.addresses import port
 from monitor import checker, send
 from monitor.errors import UsageError
 from monitor.mqtt import DEFAULT_BROKER, PASSWORD_ENV, parse_broker
@@ -53,16 +54,6 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"a port is 1 to 65535: {text!r}")
     return value
 
 
@@ -132,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", metavar="HOST",
                    help="the address to serve on (default 127.0.0.1; another one only with a token in "
                         "PICO_WEB_TOKEN)")
-    p.add_argument("--port", type=_port, default=8080, metavar="PORT", help="the port to serve on (default 8080)")
+    p.add_argument("--port", type=port, default=8080, metavar="PORT", help="the port to serve on (default 8080)")
 
     p = sub.add_parser("check", help="check a recording: lost, duplicate, reordered, inconsistent, ... messages")
     p.add_argument("file", metavar="FILE", help="the recording to check (JSON Lines, as record and watch write)")

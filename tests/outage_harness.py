@@ -23,7 +23,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from broker.cli import is_loopback
+from broker.addresses import is_loopback
 from sim.pins import Board
 from tests.helpers import PY, Child, Recording, fail_or_skip, free_port, require_tool, wait_until
 

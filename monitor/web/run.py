@@ -11,7 +11,6 @@ server refuses to start without one, since whoever reaches the page can command 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import signal
 import threading
@@ -19,6 +18,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from broker.addresses import is_loopback
 from monitor.errors import UsageError
 from monitor.live.session import Session
 from monitor.web.feed import Feed
@@ -30,22 +30,13 @@ TOKEN_MIN = 16
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
-def loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def token_for(host: str, environ: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
     """The token the server asks for (None: none), or `UsageError` when `host` needs one and there is none."""
     token = environ.get(TOKEN_ENV) or None
     if token is not None and len(token) < TOKEN_MIN:
         raise UsageError(f"{TOKEN_ENV} is too short: at least {TOKEN_MIN} characters "
                          "(python -c 'import secrets; print(secrets.token_urlsafe())')")
-    if token is None and not loopback(host):
+    if token is None and not is_loopback(host):
         raise UsageError(f"--host {host}: anyone who reaches it could command the nodes: set {TOKEN_ENV} "
                          f"(at least {TOKEN_MIN} characters) to ask for a token, or leave --host out (127.0.0.1)")
     return token
