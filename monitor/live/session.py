@@ -261,6 +261,15 @@ class Session:
 
     # --- what the owner reads -----------------------------------------------------------------------------
 
+    def gone_text(self, now: float | None = None) -> str | None:
+        """`broker gone 12 s, reconnecting` (and `for up to N s` with a limit) while the broker is away, as
+        `watch` and the dashboard say it; None while connected."""
+        if self.broker_gone is None:
+            return None
+        away = max(0.0, (time.time() if now is None else now) - self.broker_gone)
+        limit = self.config.get("reconnect_for")
+        return f"broker gone {away:.0f} s, reconnecting" + (f" for up to {limit:g} s" if limit else "")
+
     def read(self, reader: Callable[[dict[str, Device], deque[F.Finding]], Any]) -> Any:
         """`reader(devices, recent findings)`: what the live view shows."""
         return reader(self.checker.devices, self.recent)

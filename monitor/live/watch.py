@@ -62,12 +62,7 @@ class Watch:
 
     def connection(self, session: Session, now: float | None = None) -> str:
         """The status line's first words: the broker connection."""
-        gone = session.broker_gone
-        if gone is None:
-            return self.status
-        away = max(0.0, (time.time() if now is None else now) - gone)
-        limit = session.config.get("reconnect_for")
-        return f"broker gone {away:.0f} s, reconnecting" + (f" for up to {limit:g} s" if limit else "")
+        return session.gone_text(now) or self.status
 
     def screen(self, session: Session) -> view.Group:
         limit = self._limit()

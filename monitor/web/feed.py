@@ -87,9 +87,8 @@ class Feed:
             if dev is not None:
                 batch.cards[name] = cards.card(dev, *broker)
         self._touched = set()
-        gone = session.broker_gone
         batch.status = {
-            "broker": f"broker gone {max(0.0, time.time() - gone):.0f} s, reconnecting" if gone else self.status,
+            "broker": session.gone_text() or self.status,
             "recording": str(session.path), "messages": session.count, "findings": tally_text(session.tally()),
             "devices": len(devices), "failure": session.failure,
         }
