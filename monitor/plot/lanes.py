@@ -167,6 +167,7 @@ class _Device:
         self.sess: tuple[str, int] | None = None
         self.pending: dict[str, Command] = {}
         self.offline_since: float | None = None
+        self._in_run = False  # the last step was a normal one, so the next normal one extends its Run
 
     def cmd(self, t: float, payload: bytes) -> None:
         try:
@@ -237,8 +238,6 @@ class _Device:
         else:
             self.lanes.steps.append(Step(t, step, seq, prev, line, kind))
             self._in_run = False
-
-    _in_run = False
 
     def _state(self, t: float, body: dict[str, Any]) -> None:
         lanes = self.lanes
