@@ -18,7 +18,7 @@ from deploy.settings import password
 from sim import boards, console, deps, mistakes, nodeconfig, runner, stalls
 from sim.board import _simformat as fmt
 from sim.errors import SimError
-from sim.pins import Board, input_name
+from sim.pins import Board, input_name, is_sensor
 
 
 class UsageError(Exception):
@@ -306,7 +306,7 @@ def cmd_pins(args):
                 raise ValueError(f"drive a pin with NAME=VALUE, e.g. GP14=0, not {assignment!r}")
             board.drive(name, value)
             key = input_name(name)
-            verb = "set" if key == "AHT20" or key.startswith("DHT") else "driven"     # a sensor's reading
+            verb = "set" if is_sensor(key) else "driven"
             _say(f"sim: {key} {verb} to {value.strip()} on {board.dir}")
         for name in args.release:
             board.release(name)

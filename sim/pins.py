@@ -46,7 +46,7 @@ class Board:
         text = str(value).strip()
         if isinstance(value, bool):
             text = str(int(value))
-        if _is_sensor(key):
+        if is_sensor(key):
             text = text.replace(" ", "")
             devices.parse_reading(key, text)
         else:
@@ -237,7 +237,8 @@ def input_name(text):
                          "or AHT20") from None
 
 
-def _is_sensor(key):
+def is_sensor(key):
+    """Whether the canonical input name `key` is a sensor's reading (set, not driven)."""
     return key == devices.AHT20 or key.startswith(devices.DHT_PREFIX)
 
 
