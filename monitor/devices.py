@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from monitor.message import json_object
 from monitor.mqtt import Security
 from monitor.record import Record
 from monitor.retained import collect
@@ -23,13 +24,7 @@ _COLUMNS = ("device", "status", "boot", "sess", "led", "mode", "ver", "seq", "up
 
 def _body(record: Record | None) -> dict[str, Any] | None:
     """The message's JSON object, or None (absent, or not a JSON object: shown as `malformed`)."""
-    if record is None:
-        return None
-    try:
-        body = json.loads(record.payload.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
+    return None if record is None else json_object(record.payload)
 
 
 def _int(value: Any) -> int | None:

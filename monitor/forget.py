@@ -11,10 +11,10 @@ does not let this user publish there), and says so rather than claiming it clear
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from monitor.errors import MonitorError
+from monitor.message import json_object
 from monitor.mqtt import CONNECT_TIMEOUT, Link, Security
 from monitor.record import Record
 from monitor.retained import collect
@@ -35,13 +35,8 @@ def filters(device: str, prefix: str = "homeassistant") -> list[str]:
 
 def online(status: Record | None) -> bool:
     """Whether a retained status says online (a malformed one does not)."""
-    if status is None:
-        return False
-    try:
-        body = json.loads(status.payload.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(body, dict) and body.get("online") is True
+    body = None if status is None else json_object(status.payload)
+    return body is not None and body.get("online") is True
 
 
 @dataclass

@@ -47,6 +47,16 @@ def loads(data: bytes | str) -> Any:
             raise ValueError("too deeply nested") from None
 
 
+def json_object(payload: bytes | str) -> dict[str, Any] | None:
+    """The payload's JSON object (decoded as `loads` does), or None when it is not JSON or not an object:
+    for readers that pass over what they cannot read (`send`, `devices`, `forget`, the live views)."""
+    try:
+        value = loads(payload)
+    except ValueError:  # (UnicodeDecodeError is one)
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class Malformed(ValueError):
     """A record that is not a valid message; `device` is set when the topic names one."""
 

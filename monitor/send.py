@@ -28,6 +28,7 @@ from typing import Any
 
 from monitor.errors import AckTimeout
 from monitor.model import parse_command
+from monitor.message import json_object
 from monitor.mqtt import CONNECT_TIMEOUT, Link, Security
 from monitor.record import Record
 
@@ -119,11 +120,8 @@ def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, time
     def on_state(record: Record) -> None:
         if record.retain or "sent" not in box:
             return  # a retained one is history, not the answer
-        try:
-            body = json.loads(record.payload.decode("utf-8"))
-        except (ValueError, RecursionError):
-            return
-        if isinstance(body, dict):
+        body = json_object(record.payload)
+        if body is not None:
             with cond:
                 arrived_states[0] += 1
                 states.append((arrived_states[0], record, body))
@@ -135,11 +133,8 @@ def send(broker: str, device: str, fields: Mapping[str, Any] | None = None, time
             return
         if record.topic != ack_topic or "sent" not in box or "ack" in box:
             return
-        try:
-            body = json.loads(record.payload.decode("utf-8"))
-        except (ValueError, RecursionError):
-            return  # not an ack we could match: keep waiting
-        if isinstance(body, dict) and "id" in body and body["id"] == want:
+        body = json_object(record.payload)  # None: not an ack we could match: keep waiting
+        if body is not None and "id" in body and body["id"] == want:
             with cond:
                 box.setdefault("ack", (body, time.perf_counter(), arrived_states[0]))
                 cond.notify_all()

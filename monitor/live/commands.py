@@ -12,7 +12,6 @@ are pure: tests render them.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from typing import Any
 
 from monitor import send
 from monitor.errors import MonitorError
+from monitor.message import json_object
 from monitor.mqtt import Security
 
 LED_CYCLE = ("on", "off", "auto")
@@ -144,8 +144,5 @@ def outcome(sender: Callable[..., send.Ack], broker: str, device: str, fields: d
 
 
 def _ver(payload: bytes) -> Any:
-    try:
-        body = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return body.get("ver") if isinstance(body, dict) else None
+    body = json_object(payload)
+    return None if body is None else body.get("ver")

@@ -15,6 +15,7 @@ from typing import Any
 
 from monitor import findings as F
 from monitor.checker import Device
+from monitor.message import json_object
 from monitor.record import Record
 
 LOG_KINDS = ("status", "event", "cmd", "ack")
@@ -78,11 +79,7 @@ def card(dev: Device, gone: float | None = None, unknown_before: float | None = 
 
 def body(record: Record) -> dict[str, Any] | None:
     """A message's JSON object (None: not one)."""
-    try:
-        value = json.loads(record.payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
+    return json_object(record.payload)
 
 
 def split(topic: str) -> tuple[str, str] | None:
